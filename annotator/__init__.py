@@ -1,0 +1,58 @@
+"""annotator: sentence-level attribution annotation for news articles."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _asset_folder(name: str) -> str:
+    """The folder inside the package (wheel install) or beside it (checkout)."""
+    inside = _PACKAGE_DIR / name
+    return str(inside if inside.is_dir() else _PACKAGE_DIR.parent / name)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure an annotator app.
+
+    Configuration is read in order: defaults, ``instance/config.py``,
+    ``ANNOTATOR_*`` environment variables, then ``test_config``.
+    """
+    from flask_wtf.csrf import CSRFProtect
+
+    from annotator import db, headers
+    from annotator.config import DEFAULTS, load_or_create_secret
+
+    instance_path = os.environ.get("ANNOTATOR_INSTANCE_PATH") or None
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        static_folder=_asset_folder("static"),
+        template_folder=_asset_folder("templates"),
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("ANNOTATOR")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_or_create_secret(app.instance_path)
+
+    db.init_app(app)
+    headers.init_app(app)
+    CSRFProtect(app)
+
+    from annotator.cli import register_commands
+    from annotator.views import main
+
+    app.register_blueprint(main.bp)
+    register_commands(app)
+    return app

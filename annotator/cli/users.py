@@ -1,0 +1,57 @@
+"""``annotator users``: accounts and roles."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from annotator.cli.common import fail, session_scope
+from annotator.models import ROLES, User
+from annotator.users import UserError, create_user
+
+
+@click.group("users", help="Manage user accounts.")
+def users_group() -> None:
+    """The ``users`` command group."""
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), default="annotator", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--no-password",
+    is_flag=True,
+    help="Create the account without a password (it cannot log in yet).",
+)
+@with_appcontext
+def add_command(name: str, role: str, password_stdin: bool, no_password: bool) -> None:
+    """Add a user; the password is prompted for unless given on stdin."""
+    password: str | None
+    if no_password:
+        password = None
+    elif password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with session_scope() as session:
+        try:
+            user = create_user(session, name, role=role, password=password)
+        except UserError as error:
+            fail(str(error))
+        session.commit()
+        click.echo(f"added {user.role} {user.username!r}")
+
+
+@users_group.command("list")
+@with_appcontext
+def list_command() -> None:
+    """List users with their roles."""
+    with session_scope() as session:
+        for username, role, has_password in session.execute(
+            select(User.username, User.role, User.password_hash.is_not(None)).order_by(User.id)
+        ):
+            click.echo(f"{username}\t{role}\t{'password set' if has_password else 'no password'}")

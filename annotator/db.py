@@ -1,0 +1,96 @@
+"""The database as a Flask extension: one engine per app, one session per request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+EXTENSION_KEY = "annotator.db"
+
+
+def make_engine(url: str, *, synchronous: str = "FULL", busy_timeout_ms: int = 5000) -> Engine:
+    """Build an engine for ``url``; SQLite gets our pragmas on *this* engine only."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine, *, synchronous: str, busy_timeout_ms: int) -> None:
+    if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+        raise ValueError(
+            f"SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}"
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling defers BEGIN and breaks
+        # SAVEPOINT; we emit BEGIN ourselves (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers (page loads, exports) run while one writer commits.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # IMMEDIATE would serialise readers too; a deferred BEGIN plus
+        # busy_timeout is enough because writers retry on SQLITE_BUSY.
+        connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """The engine and session factory of one app."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        """A new session; the caller closes it."""
+        return self.sessionmaker()
+
+
+def init_app(app: Flask) -> Database:
+    """Create the app's engine from its config and register session teardown."""
+    from annotator.config import database_url
+
+    url = database_url(app.config, app.instance_path)
+    engine = make_engine(
+        url,
+        synchronous=str(app.config["SQLITE_SYNCHRONOUS"]),
+        busy_timeout_ms=int(app.config["SQLITE_BUSY_TIMEOUT_MS"]),
+    )
+    database = Database(engine)
+    app.extensions[EXTENSION_KEY] = database
+    # pytest-flask keeps one app context open per test, so close on both; the
+    # second call finds nothing to close.
+    app.teardown_request(close_session)
+    app.teardown_appcontext(close_session)
+    return database
+
+
+def get_database(app: Flask | None = None) -> Database:
+    """The Database of ``app`` (default: the current app)."""
+    return (app or current_app).extensions[EXTENSION_KEY]
+
+
+def get_session() -> Session:
+    """The session of the current request or app context, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = get_database().session()
+    return g.db_session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    """Close the context's session if one was opened; safe to call twice."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

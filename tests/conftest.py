@@ -1,0 +1,96 @@
+"""Shared fixtures: a fresh database per test, on SQLite and (when configured) PostgreSQL.
+
+Set ANNOTATOR_TEST_DATABASE_URL (for example
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``) to run every database test
+on PostgreSQL as well; each test then gets a schema of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from annotator import create_app
+from annotator.db import make_engine
+from annotator.schema import ensure_schema
+
+PG_URL = os.environ.get("ANNOTATOR_TEST_DATABASE_URL", "")
+SEED_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "seed"
+SEED_FILE = SEED_DIR / "dw-2014-north-korea-envoy-to-russia.txt"
+
+
+def seed_path() -> Path:
+    """The seed article, or skip the test when ../shared is not there (a newcomer's clone)."""
+    if not SEED_FILE.is_file():
+        pytest.skip(f"seed article not found at {SEED_FILE} (../shared is absent on this clone)")
+    return SEED_FILE
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database of each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need ANNOTATOR_TEST_DATABASE_URL (set by .ci/run)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a fresh database with the current schema."""
+    engine = make_engine(database_url, synchronous="OFF")
+    ensure_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session on the fresh database."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """An app on a fresh database, its instance folder in tmp_path."""
+    monkeypatch.setenv("ANNOTATOR_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-" + uuid.uuid4().hex,
+            "SQLITE_SYNCHRONOUS": "OFF",
+        }
+    )
+    yield app
+    from annotator.db import get_database
+
+    get_database(app).engine.dispose()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A CLI runner bound to the app."""
+    return app.test_cli_runner()
