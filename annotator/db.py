@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, Response, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -52,6 +52,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+        self.schema_checked = False
 
     def session(self) -> Session:
         """A new session; the caller closes it."""
@@ -74,7 +75,34 @@ def init_app(app: Flask) -> Database:
     # second call finds nothing to close.
     app.teardown_request(close_session)
     app.teardown_appcontext(close_session)
+    app.before_request(_require_current_schema)
     return database
+
+
+def _require_current_schema() -> Response | None:
+    """Answer 503 with instructions while the database is empty or outdated.
+
+    The app never creates or migrates a database on its own (a web request is
+    the wrong place for DDL); `annotator run`/`demo`/`db upgrade` do. The check
+    runs until it first succeeds, then never again in this process.
+    """
+    database = get_database()
+    if database.schema_checked:
+        return None
+    from annotator.schema import SchemaState, schema_state
+
+    state = schema_state(database.engine)
+    if state is SchemaState.CURRENT:
+        database.schema_checked = True
+        return None
+    message = (
+        "The annotator database is not ready ("
+        + state.value
+        + "): run `annotator db upgrade` on the server."
+    )
+    return Response(
+        message + "\n", status=503, mimetype="text/plain", headers={"Retry-After": "30"}
+    )
 
 
 def get_database(app: Flask | None = None) -> Database:

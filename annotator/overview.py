@@ -46,14 +46,14 @@ def project_overview(session: Session) -> list[ProjectRow]:
             select(Unit.article_id, func.count())
             .where(Unit.kind == "sentence")
             .group_by(Unit.article_id)
-        ).tuples()
+        ).all()
     )
     annotations = dict(
         session.execute(
             select(Unit.article_id, func.count())
             .join(Annotation, Annotation.unit_id == Unit.id)
             .group_by(Unit.article_id)
-        ).tuples()
+        ).all()
     )
     for aid, pid, title, published, credits in session.execute(
         select(

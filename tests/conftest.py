@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from annotator import create_app
-from annotator.db import make_engine
+from annotator.db import get_database, make_engine
 from annotator.schema import ensure_schema
 
 PG_URL = os.environ.get("ANNOTATOR_TEST_DATABASE_URL", "")
@@ -73,8 +73,8 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    """An app on a fresh database, its instance folder in tmp_path."""
+def bare_app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """An app on a fresh, empty database (no schema yet), its instance folder in tmp_path."""
     monkeypatch.setenv("ANNOTATOR_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(
         {
@@ -85,9 +85,14 @@ def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
         }
     )
     yield app
-    from annotator.db import get_database
-
     get_database(app).engine.dispose()
+
+
+@pytest.fixture
+def app(bare_app: Flask) -> Flask:
+    """An app on a fresh database with the current schema."""
+    ensure_schema(get_database(bare_app).engine)
+    return bare_app
 
 
 @pytest.fixture

@@ -1,0 +1,167 @@
+"""The command line: database commands, users, import and export wiring."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select, text
+
+from annotator.db import get_database
+from annotator.models import Article, Unit, User
+from tests.conftest import seed_path
+
+
+def count(app: Flask, model: type) -> int:
+    with get_database(app).session() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_db_upgrade_then_status(bare_app: Flask) -> None:
+    runner = bare_app.test_cli_runner()
+    assert runner.invoke(args=["db", "status"]).output.strip() == "empty"
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["db", "status"]).output.strip() == "current"
+
+
+def test_commands_refuse_an_outdated_database(app: Flask, runner: FlaskCliRunner) -> None:
+    with get_database(app).engine.begin() as connection:
+        connection.execute(text("DELETE FROM alembic_version"))
+    result = runner.invoke(args=["users", "list"])
+    assert result.exit_code == 1
+    assert "annotator db upgrade" in result.output
+
+
+def test_users_add_with_password_on_stdin(app: Flask, runner: FlaskCliRunner) -> None:
+    result = runner.invoke(
+        args=["users", "add", "Alice", "--role", "reviewer", "--password-stdin"],
+        input="correct horse battery\n",
+    )
+    assert result.exit_code == 0, result.output
+    with get_database(app).session() as session:
+        user = session.scalars(select(User)).one()
+    assert (user.username, user.role) == ("alice", "reviewer")
+    assert user.password_hash is not None and user.password_hash.startswith("$argon2id$")
+    assert "correct horse" not in user.password_hash
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (
+            ["users", "add", "bob", "--role", "king", "--password-stdin"],
+            "longenough\n",
+            "Invalid value for '--role'",
+        ),
+        (["users", "add", "bob", "--password-stdin"], "short\n", "at least 8 characters"),
+        (["users", "add", "bo\u200bb", "--password-stdin"], "longenough\n", "invisible"),
+        (
+            ["users", "add", "a\r\nSet-Cookie: x=1", "--password-stdin"],
+            "longenough\n",
+            "control characters",
+        ),
+    ],
+)
+def test_users_add_refuses_bad_input(
+    app: Flask, runner: FlaskCliRunner, args: list[str], stdin: str, message: str
+) -> None:
+    result = runner.invoke(args=args, input=stdin)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert count(app, User) == 0
+
+
+def test_users_add_refuses_a_duplicate_in_another_case(app: Flask, runner: FlaskCliRunner) -> None:
+    assert runner.invoke(args=["users", "add", "Dana", "--no-password"]).exit_code == 0
+    result = runner.invoke(args=["users", "add", "DANA", "--no-password"])
+    assert result.exit_code == 1
+    assert "already exists" in result.output
+    assert count(app, User) == 1
+
+
+def test_import_seed_prints_one_line_per_article(app: Flask, runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["import", str(seed_path()), "--project", "dw"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("article "))
+    assert "'North Korea envoy to Russia'" in line
+    assert "12 sentences" in line
+    for source in ("KCNA", "AP", "AFP", "Koh Yu-hwan"):
+        assert source in line
+    assert count(app, Article) == 1
+
+
+def test_repeated_import_is_reported_and_skipped(app: Flask, runner: FlaskCliRunner) -> None:
+    runner.invoke(args=["import", str(seed_path())])
+    units_before = count(app, Unit)
+    result = runner.invoke(args=["import", str(seed_path())])
+    assert result.exit_code == 0
+    assert "skipped 'North Korea envoy to Russia': already imported as article 1" in result.output
+    assert count(app, Article) == 1
+    assert count(app, Unit) == units_before
+
+
+def test_import_reports_each_failed_file_and_exits_non_zero(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text("Officials said the bridge would reopen on Monday. Traffic resumed.\n")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "broken.json").write_text('{"text": ')
+    result = runner.invoke(args=["import", str(tmp_path)])
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 3
+    assert any("empty.txt" in e and "empty" in e for e in errors)
+    assert any("binary.txt" in e and "UTF-8" in e for e in errors)
+    assert any("broken.json" in e for e in errors)
+    assert count(app, Article) == 1
+
+
+def test_import_of_a_missing_path_fails_readably(app: Flask, runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["import", "/nonexistent/article.txt"])
+    assert result.exit_code == 1
+    assert "error: /nonexistent/article.txt: no such file" in result.output
+
+
+def test_first_command_creates_the_database(bare_app: Flask) -> None:
+    result = bare_app.test_cli_runner().invoke(args=["users", "list"])
+    assert result.exit_code == 0, result.output
+    assert "created the database" in result.output
+    assert bare_app.test_client().get("/").status_code == 200
+
+
+def test_pages_explain_an_empty_database(bare_app: Flask) -> None:
+    response = bare_app.test_client().get("/")
+    assert response.status_code == 503
+    assert "annotator db upgrade" in response.get_data(as_text=True)
+
+
+def test_export_schema_is_json(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["export", "--schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert schema["properties"]["format"]["const"] == "annotator-export"
+
+
+def test_export_of_an_unknown_project_fails(app: Flask, runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["export", "--project", "nope"])
+    assert result.exit_code == 1
+    assert "no such project: nope" in result.output
+
+
+def test_export_to_a_file_after_import(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    runner.invoke(args=["import", str(seed_path()), "--project", "dw"])
+    out = tmp_path / "export.json"
+    result = runner.invoke(args=["export", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    article = document["projects"][0]["articles"][0]
+    sentences = [u for u in article["units"] if u["kind"] == "sentence"]
+    assert [u["index"] for u in sentences] == list(range(12))
+    assert all(article["text"][u["start"] : u["end"]] == u["text"] for u in article["units"])
+    assert not (tmp_path / "export.json.partial").exists()
