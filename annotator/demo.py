@@ -20,7 +20,6 @@ from annotator.exchange.apply import upsert_annotation
 from annotator.importer import import_file
 from annotator.models import Article, Unit, User
 from annotator.projects import get_or_create_project, label_ids
-from annotator.registry import SourceIndex
 from annotator.users import create_user, get_user_by_name, hash_password
 
 DEMO_PROJECT = "Demo: wire stories"
@@ -73,9 +72,8 @@ def load_demo(session: Session, *, seed: int = 2014) -> DemoSummary:
             user.session_generation += 1
         users[name] = user
         summary.accounts.append((user.username, user.role, password))
-    registry = SourceIndex(session, project.id)
     for path in demo_files():
-        import_file(session, project, path, registry=registry)
+        import_file(session, project, path)
     labels = label_ids(session, project.id)
     rng = random.Random(seed)
     units = session.execute(

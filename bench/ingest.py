@@ -29,12 +29,24 @@ from bench.corpus import corpus  # noqa: E402
 
 
 def write_corpus(folder: Path, sentences: int) -> list[Path]:
-    """Write the generated articles as .txt files."""
-    paths = []
-    for number, text in enumerate(corpus(sentences)):
+    """Write generated articles as .txt files until they hold ``sentences`` sentence units.
+
+    The generator's sentences do not map one to one onto units (a quotation that
+    runs into its attribution is one unit), so the splitter counts.
+    """
+    paths: list[Path] = []
+    found = 0
+    for number, text in enumerate(corpus(sentences * 2)):
+        if found >= sentences:
+            break
         path = folder / f"article-{number:05d}.txt"
         path.write_text(text, encoding="utf-8")
         paths.append(path)
+        found += sum(
+            u.kind == "sentence"
+            for a in parse_document(path.read_bytes(), path.name)
+            for u in a.units
+        )
     return paths
 
 

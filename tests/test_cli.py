@@ -165,3 +165,40 @@ def test_export_to_a_file_after_import(app: Flask, runner: FlaskCliRunner, tmp_p
     assert [u["index"] for u in sentences] == list(range(12))
     assert all(article["text"][u["start"] : u["end"]] == u["text"] for u in article["units"])
     assert not (tmp_path / "export.json.partial").exists()
+
+
+def test_import_annotations_csv_round_trip_and_refusal(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    runner.invoke(args=["import", str(seed_path()), "--project", "dw"])
+    rows = tmp_path / "labels.csv"
+    rows.write_text(
+        "article,unit,annotator,label,sources,note\n"
+        "North Korea envoy to Russia,2,carol,reported_fact,Korean Central News Agency,\n"
+        "1,9,carol,quote,Koh Yu-hwan;AP,relay via AP\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["import-annotations", str(rows)])
+    assert result.exit_code == 0, result.output
+    assert "2 annotations created" in result.output
+    again = runner.invoke(args=["import-annotations", str(rows)])
+    assert "2 annotations unchanged" in again.output
+
+    out = tmp_path / "export.csv"
+    runner.invoke(args=["export", "--format", "csv", "-o", str(out)])
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("article,unit,annotator,label,sources,note,")
+    assert lines[1].startswith("1,2,carol,reported_fact,KCNA,,")
+    assert lines[2].startswith("1,9,carol,quote,Koh Yu-hwan;AP,relay via AP,")
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "article,unit,annotator,label,sources,note\n1,0,carol,factish,,\n1,99,carol,quote,,\n",
+        encoding="utf-8",
+    )
+    refused = runner.invoke(args=["import-annotations", str(bad)])
+    assert refused.exit_code == 1
+    problems = [line for line in refused.output.splitlines() if line.startswith("error: ")]
+    assert len(problems) == 2
+    assert "row 2: unknown label 'factish'" in problems[0]
+    assert "row 3: unit 99 out of range" in problems[1]

@@ -155,23 +155,23 @@ def export_command(
 @with_appcontext
 def import_annotations_command(file: Path, project_name: str | None) -> None:
     """Import annotations from our JSON export or a CSV file."""
-    from annotator.exchange import import_csv, import_json
+    from annotator.exchange import ImportProblems, import_csv, import_export
 
     with session_scope() as session:
         suffix = file.suffix.lower()
         try:
             if suffix == ".json":
                 with open(file, "rb") as handle:
-                    summary = import_json.import_export(session, handle)
+                    summary = import_export(session, handle)
             elif suffix == ".csv":
                 with open(file, "rb") as handle:
-                    summary = import_csv.import_csv(session, handle, project_name=project_name)
+                    summary = import_csv(session, handle, project_name=project_name)
             else:
                 fail(f"{file}: unsupported file type {suffix or '(none)'}; use .json or .csv")
-        except import_json.ImportProblems as problems:
+        except ImportProblems as problems:
             session.rollback()
             for problem in problems.problems:
                 click.echo(f"error: {file}: {problem}", err=True)
             sys.exit(1)
         session.commit()
-    click.echo(str(summary))
+    click.echo(f"{file}: {summary}")

@@ -1,0 +1,313 @@
+"""The one place annotations and gold decisions are written.
+
+Imports use it in bulk and the web save path can use it per request: each
+write bumps the version, replaces the ordered sources and appends an
+``AnnotationEvent``, so history never depends on which caller saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from annotator.models import (
+    Annotation,
+    AnnotationEvent,
+    AnnotationSource,
+    Gold,
+    GoldSource,
+    Label,
+    Source,
+    utcnow,
+)
+
+Outcome = Literal["created", "updated", "unchanged"]
+# Bound parameters per IN (...) list; SQLite's default limit is far above it.
+_CHUNK = 500
+
+
+class VersionConflict(RuntimeError):
+    """The annotation changed since the caller read it (a stale save)."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"annotation is at version {actual}, not {expected}; reload and retry")
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentAnnotation:
+    """What is stored now for one unit and annotator."""
+
+    id: int
+    label_id: int
+    source_ids: tuple[int, ...]
+    note: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentGold:
+    """What is stored now as a unit's gold decision."""
+
+    id: int
+    label_id: int | None
+    source_ids: tuple[int, ...]
+    provenance: str
+    reviewer_id: int | None
+    rationale: str
+    error_category: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Upserted:
+    """The result of a write: what happened, the row id and its version now."""
+
+    outcome: Outcome
+    id: int
+    version: int
+
+
+def _chunks(values: Sequence[int]) -> Iterable[list[int]]:
+    for i in range(0, len(values), _CHUNK):
+        yield list(values[i : i + _CHUNK])
+
+
+def load_current_annotations(
+    session: Session, unit_ids: Iterable[int]
+) -> dict[tuple[int, int], CurrentAnnotation]:
+    """The stored annotations of these units, keyed by (unit id, annotator id)."""
+    found: dict[tuple[int, int], CurrentAnnotation] = {}
+    for chunk in _chunks(sorted(set(unit_ids))):
+        rows = session.execute(
+            select(
+                Annotation.unit_id,
+                Annotation.annotator_id,
+                Annotation.id,
+                Annotation.label_id,
+                Annotation.note,
+                Annotation.version,
+                AnnotationSource.source_id,
+            )
+            .outerjoin(AnnotationSource, AnnotationSource.annotation_id == Annotation.id)
+            .where(Annotation.unit_id.in_(chunk))
+            .order_by(Annotation.id, AnnotationSource.position)
+        )
+        sources: dict[int, list[int]] = {}
+        heads: dict[int, tuple[int, int, int, int, str, int]] = {}
+        for unit_id, annotator_id, ann_id, label_id, note, version, source_id in rows:
+            heads[ann_id] = (unit_id, annotator_id, ann_id, label_id, note, version)
+            if source_id is not None:
+                sources.setdefault(ann_id, []).append(source_id)
+        for unit_id, annotator_id, ann_id, label_id, note, version in heads.values():
+            found[unit_id, annotator_id] = CurrentAnnotation(
+                ann_id, label_id, tuple(sources.get(ann_id, ())), note, version
+            )
+    return found
+
+
+def load_current_gold(session: Session, unit_ids: Iterable[int]) -> dict[int, CurrentGold]:
+    """The stored gold decisions of these units, keyed by unit id."""
+    found: dict[int, CurrentGold] = {}
+    for chunk in _chunks(sorted(set(unit_ids))):
+        rows = session.execute(
+            select(
+                Gold.unit_id,
+                Gold.id,
+                Gold.label_id,
+                Gold.provenance,
+                Gold.reviewer_id,
+                Gold.rationale,
+                Gold.error_category,
+                GoldSource.source_id,
+            )
+            .outerjoin(GoldSource, GoldSource.gold_id == Gold.id)
+            .where(Gold.unit_id.in_(chunk))
+            .order_by(Gold.id, GoldSource.position)
+        )
+        heads: dict[int, tuple] = {}
+        sources: dict[int, list[int]] = {}
+        for unit_id, gold_id, label_id, prov, reviewer, rationale, category, source_id in rows:
+            heads[unit_id] = (gold_id, label_id, prov, reviewer, rationale, category)
+            if source_id is not None:
+                sources.setdefault(unit_id, []).append(source_id)
+        for unit_id, (gold_id, label_id, prov, reviewer, rationale, category) in heads.items():
+            found[unit_id] = CurrentGold(
+                gold_id,
+                label_id,
+                tuple(sources.get(unit_id, ())),
+                prov,
+                reviewer,
+                rationale,
+                category,
+            )
+    return found
+
+
+_UNKNOWN = object()
+
+
+def upsert_annotation(
+    session: Session,
+    unit_id: int,
+    annotator_id: int,
+    label_id: int,
+    source_ids: Sequence[int],
+    note: str,
+    actor_id: int | None,
+    action: str,
+    *,
+    current: CurrentAnnotation | None | object = _UNKNOWN,
+    expected_version: int | None = None,
+    seconds_spent: float | None = None,
+    version: int | None = None,
+    created_at: datetime | None = None,
+    updated_at: datetime | None = None,
+    label_name: str | None = None,
+    source_names: Sequence[str] | None = None,
+) -> Upserted:
+    """Create or change one annotation, or leave it when label, sources and note are equal.
+
+    ``current`` (from ``load_current_annotations``) saves a query in bulk use;
+    ``expected_version`` makes a stale save fail with ``VersionConflict``;
+    ``version``/``created_at``/``updated_at`` restore exported values on create;
+    ``label_name``/``source_names`` spare the look-up for the history row.
+    """
+    if current is _UNKNOWN:
+        current = load_current_annotations(session, [unit_id]).get((unit_id, annotator_id))
+    assert current is None or isinstance(current, CurrentAnnotation)
+    if expected_version is not None:
+        actual = current.version if current is not None else 0
+        if actual != expected_version:
+            raise VersionConflict(expected_version, actual)
+    sources = tuple(source_ids)
+    if current is not None and (current.label_id, current.source_ids, current.note) == (
+        label_id,
+        sources,
+        note,
+    ):
+        return Upserted("unchanged", current.id, current.version)
+    now = utcnow()
+    if current is None:
+        new_version = version or 1
+        values = {
+            "unit_id": unit_id,
+            "annotator_id": annotator_id,
+            "label_id": label_id,
+            "note": note,
+            "version": new_version,
+            "seconds_spent": seconds_spent or 0.0,
+            "created_at": created_at or now,
+            "updated_at": updated_at or created_at or now,
+        }
+        annotation_id = session.execute(
+            insert(Annotation).values(values).returning(Annotation.id)
+        ).scalar_one()
+        outcome: Outcome = "created"
+    else:
+        annotation_id = current.id
+        new_version = current.version + 1
+        values = {"label_id": label_id, "note": note, "version": new_version, "updated_at": now}
+        if seconds_spent is not None:
+            values["seconds_spent"] = seconds_spent
+        session.execute(update(Annotation).where(Annotation.id == annotation_id).values(values))
+        session.execute(
+            delete(AnnotationSource).where(AnnotationSource.annotation_id == annotation_id)
+        )
+        outcome = "updated"
+    if sources:
+        session.execute(
+            insert(AnnotationSource),
+            [
+                {"annotation_id": annotation_id, "position": i, "source_id": s}
+                for i, s in enumerate(sources)
+            ],
+        )
+    if label_name is None:
+        label_name = session.scalar(select(Label.name).where(Label.id == label_id))
+    if source_names is None:
+        source_names = _source_names(session, sources)
+    session.execute(
+        insert(AnnotationEvent).values(
+            annotation_id=annotation_id,
+            unit_id=unit_id,
+            annotator_id=annotator_id,
+            actor_id=actor_id,
+            action=action,
+            version=new_version,
+            label=label_name,
+            sources=list(source_names),
+            note=note,
+            at=updated_at if outcome == "created" and updated_at else now,
+        )
+    )
+    return Upserted(outcome, annotation_id, new_version)
+
+
+def _source_names(session: Session, source_ids: Sequence[int]) -> list[str]:
+    if not source_ids:
+        return []
+    names = dict(
+        session.execute(select(Source.id, Source.name).where(Source.id.in_(list(source_ids)))).all()
+    )
+    return [names[s] for s in source_ids]
+
+
+def upsert_gold(
+    session: Session,
+    unit_id: int,
+    label_id: int | None,
+    source_ids: Sequence[int],
+    provenance: str,
+    reviewer_id: int | None,
+    rationale: str,
+    error_category: str | None = None,
+    *,
+    decided_at: datetime | None = None,
+    current: CurrentGold | None | object = _UNKNOWN,
+) -> Upserted:
+    """Create or replace a unit's gold decision, or leave it when nothing differs."""
+    if current is _UNKNOWN:
+        current = load_current_gold(session, [unit_id]).get(unit_id)
+    assert current is None or isinstance(current, CurrentGold)
+    sources = tuple(source_ids)
+    wanted = (label_id, sources, provenance, reviewer_id, rationale, error_category)
+    values = {
+        "label_id": label_id,
+        "provenance": provenance,
+        "reviewer_id": reviewer_id,
+        "rationale": rationale,
+        "error_category": error_category,
+        "decided_at": decided_at or utcnow(),
+    }
+    if current is None:
+        gold_id = session.execute(
+            insert(Gold).values(unit_id=unit_id, **values).returning(Gold.id)
+        ).scalar_one()
+        outcome: Outcome = "created"
+    else:
+        stored = (
+            current.label_id,
+            current.source_ids,
+            current.provenance,
+            current.reviewer_id,
+            current.rationale,
+            current.error_category,
+        )
+        if stored == wanted:
+            return Upserted("unchanged", current.id, 1)
+        gold_id = current.id
+        session.execute(update(Gold).where(Gold.id == gold_id).values(values))
+        session.execute(delete(GoldSource).where(GoldSource.gold_id == gold_id))
+        outcome = "updated"
+    if sources:
+        session.execute(
+            insert(GoldSource),
+            [{"gold_id": gold_id, "position": i, "source_id": s} for i, s in enumerate(sources)],
+        )
+    return Upserted(outcome, gold_id, 1)
