@@ -94,6 +94,12 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--large",
+        type=int,
+        default=100_000,
+        help="also import one article of this many sentences (0 to skip)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -114,6 +120,19 @@ def main() -> None:
     target = 1.5 * sentences / 10_000
     verdict = "met" if statistics.median(imports) <= target else "MISSED"
     print(f"target: full import of {sentences} sentences in <= {target:.2f} s: {verdict}")
+    if args.large:
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(tmp)
+            path = workdir / "one-large-article.txt"
+            path.write_text(
+                "\n\n".join(corpus(args.large, per_article=args.large)), encoding="utf-8"
+            )
+            megabytes = path.stat().st_size / 1e6
+            seconds = time_import([path], args.database_url, workdir, 99)
+        print(
+            f"one article of ~{args.large:,} sentences ({megabytes:.1f} MB), "
+            f"one transaction: {seconds:.2f} s"
+        )
 
 
 if __name__ == "__main__":

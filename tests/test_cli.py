@@ -202,3 +202,69 @@ def test_import_annotations_csv_round_trip_and_refusal(
     assert len(problems) == 2
     assert "row 2: unknown label 'factish'" in problems[0]
     assert "row 3: unit 99 out of range" in problems[1]
+
+
+BAD_FILES = [
+    ("empty.txt", b"", "empty file"),
+    ("blank.txt", b" \n\r\n\t \n", "empty"),
+    ("image.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "not UTF-8 text"),
+    ("program.txt", b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 64, "not UTF-8 text"),
+    ("latin1.txt", "caf\u00e9 au lait.".encode("latin-1"), "UTF-8"),
+    ("overlong.txt", b"Officials said \xc0\xaf it was over.", "UTF-8"),
+    ("surrogate.txt", b"Officials said \xed\xa0\x80 it was over.", "UTF-8"),
+    ("truncated.txt", b"Officials said it was over \xe2\x82", "UTF-8"),
+    ("utf16.txt", "Officials said it was over.".encode("utf-16"), "UTF-16"),
+    ("notes.docx", b"PK\x03\x04", "unsupported file type .docx"),
+    ("list.json", b"[]", "no articles"),
+    ("object.json", b'{"title": "no text"}', "'text' must be a non-empty string"),
+    ("lines.jsonl", b'{"text": "One sentence here."}\n{"text": ', "line 2"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "message"), BAD_FILES, ids=[b[0] for b in BAD_FILES])
+def test_bad_files_are_refused_without_writing(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path, name: str, data: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1
+    assert str(path) in errors[0] and message in errors[0]
+    assert count(app, Article) == 0
+    assert count(app, Unit) == 0
+
+
+def test_oversize_file_is_refused(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    app.config["IMPORT_MAX_BYTES"] = 1000
+    path = tmp_path / "big.txt"
+    path.write_text("The council met on Monday. " * 38, encoding="utf-8")  # 1,026 bytes
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 1
+    assert "the limit is 1,000" in result.output
+    assert count(app, Article) == 0
+
+
+def test_line_endings_give_the_same_article(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    body = "Bridge closes\n\nOfficials said the bridge would close. Traffic will be diverted.\n"
+    for ending, name in (("\r\n", "crlf.txt"), ("\r", "cr.txt"), ("\n", "lf.txt")):
+        (tmp_path / name).write_bytes(body.replace("\n", ending).encode("utf-8"))
+    result = runner.invoke(args=["import", str(tmp_path)])
+    assert result.exit_code == 0
+    assert result.output.count("already imported as article 1") == 2
+    with get_database(app).session() as session:
+        text_ = session.scalar(select(Article.text))
+    assert text_ == "Bridge closes\n\nOfficials said the bridge would close. Traffic will be diverted."
+
+
+def test_bom_is_stripped(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbfPolice said the road was closed. It reopened later.\n")
+    assert runner.invoke(args=["import", str(path)]).exit_code == 0
+    with get_database(app).session() as session:
+        article = session.scalars(select(Article)).one()
+    assert not article.text.startswith("\ufeff")
+    assert article.text.startswith("Police said")

@@ -4,17 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SOURCE_KINDS = (
-    "news_agency",
-    "person",
-    "organization",
-    "government",
-    "media_outlet",
-    "document",
-    "anonymous",
-)
-LABELS = ("reported_fact", "quote", "speculation", "unclear")
-
 
 @dataclass(frozen=True, slots=True)
 class FoundSource:
