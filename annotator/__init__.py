@@ -23,9 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Configuration is read in order: defaults, ``instance/config.py``,
     ``ANNOTATOR_*`` environment variables, then ``test_config``.
     """
-    from flask_wtf.csrf import CSRFProtect
-
-    from annotator import db, headers
+    from annotator import db, headers, navigation, web
     from annotator.config import DEFAULTS, load_or_create_secret
 
     instance_path = os.environ.get("ANNOTATOR_INSTANCE_PATH") or None
@@ -48,11 +46,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     headers.init_app(app)
-    CSRFProtect(app)
+    web.init_app(app)
 
     from annotator.cli import register_commands
-    from annotator.views import main
+    from annotator.views import auth, main
 
+    app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
+    navigation.init_app(app)
     register_commands(app)
     return app

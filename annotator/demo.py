@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from annotator.access import add_member
 from annotator.exchange.apply import upsert_annotation
 from annotator.importer import import_file
 from annotator.models import Article, Unit, User
@@ -70,6 +71,7 @@ def load_demo(session: Session, *, seed: int = 2014) -> DemoSummary:
         else:
             user.password_hash = hash_password(password)
             user.session_generation += 1
+        add_member(session, project.id, user.id)
         users[name] = user
         summary.accounts.append((user.username, user.role, password))
     for path in demo_files():

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -87,6 +88,8 @@ class User(Base):
     # Bumped on logout-everywhere and password change: sessions carry it, so
     # old sessions stop working server-side.
     session_generation: Mapped[int] = mapped_column(Integer, default=1)
+    # Set for generated one-time passwords: the first login must choose a new one.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
@@ -100,6 +103,9 @@ class Project(Base):
     name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     suggestion_mode: Mapped[str] = mapped_column(String(16), default="hint")
+    # How many annotators each article gets when articles are assigned
+    # automatically; None means every member annotates every article.
+    annotators_per_article: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
     labels: Mapped[list[Label]] = relationship(
@@ -231,6 +237,46 @@ class Mention(Base):
     end: Mapped[int] = mapped_column(Integer)
 
 
+class ProjectMember(Base):
+    """A user who works on a project; admins see every project without one."""
+
+    __tablename__ = "project_members"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class LoginSession(Base):
+    """A logged-in browser session; deleting the row ends it on every process."""
+
+    __tablename__ = "login_sessions"
+
+    # SHA-256 of the random token kept in the signed cookie: a database leak
+    # does not hand out live sessions.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class ApiToken(Base):
+    """A personal token for scripts calling the JSON API (``Authorization: Bearer``)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
 class Assignment(Base):
     """An article given to an annotator; a project without any is open to all."""
 
@@ -265,6 +311,10 @@ class Annotation(Base):
     seconds_spent: Mapped[float] = mapped_column(default=0.0)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    # Set when a segmentation edit changed the unit's text: the annotation is
+    # kept, with the text it was made on, until the annotator looks again.
+    flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
+    previous_text: Mapped[str | None] = mapped_column(Text)
 
     sources: Mapped[list[AnnotationSource]] = relationship(
         order_by="AnnotationSource.position", cascade="all, delete-orphan"

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from annotator.models import Annotation, Article, Project, Source, Unit
+from annotator.access import visible_projects
+from annotator.models import Annotation, Article, Project, Source, Unit, User
 
 
 @dataclass(slots=True)
@@ -28,19 +29,21 @@ class ProjectRow:
     articles: list[ArticleRow] = field(default_factory=list)
 
 
-def project_overview(session: Session) -> list[ProjectRow]:
-    """Every project with its articles and their sentence and annotation counts.
+def project_overview(session: Session, user: User) -> list[ProjectRow]:
+    """The projects ``user`` may see, with their articles and counts.
 
-    Three grouped queries whatever the number of projects and articles.
+    A fixed number of grouped queries whatever the number of projects and articles.
     """
+    visible = visible_projects(user).with_only_columns(Project.id, Project.name)
     projects = {
         pid: ProjectRow(pid, name, 0)
-        for pid, name in session.execute(select(Project.id, Project.name).order_by(Project.name))
+        for pid, name in session.execute(visible.order_by(Project.name))
     }
     for pid, count in session.execute(
         select(Source.project_id, func.count()).group_by(Source.project_id)
     ):
-        projects[pid].sources = count
+        if pid in projects:
+            projects[pid].sources = count
     sentences = dict(
         session.execute(
             select(Unit.article_id, func.count())

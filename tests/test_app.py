@@ -56,7 +56,7 @@ def test_default_database_is_sqlite_in_the_instance_folder(
 
 
 def test_security_headers(app: Flask) -> None:
-    response = app.test_client().get("/")
+    response = app.test_client().get("/login")
     assert response.status_code == 200
     csp = response.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp

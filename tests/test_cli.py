@@ -132,7 +132,7 @@ def test_first_command_creates_the_database(bare_app: Flask) -> None:
     result = bare_app.test_cli_runner().invoke(args=["users", "list"])
     assert result.exit_code == 0, result.output
     assert "created the database" in result.output
-    assert bare_app.test_client().get("/").status_code == 200
+    assert bare_app.test_client().get("/login").status_code == 200
 
 
 def test_pages_explain_an_empty_database(bare_app: Flask) -> None:

@@ -33,12 +33,13 @@ def _first_admin() -> None:
         if session.scalar(select(func.count()).select_from(User)):
             return
         password = secrets.token_urlsafe(12)
-        create_user(session, "admin", role="admin", password=password)
+        admin = create_user(session, "admin", role="admin", password=password)
+        admin.must_change_password = True
         session.commit()
     finally:
         session.close()
     click.echo(f"created user 'admin' with the one-time password {password}")
-    click.echo("  (log in and change it; `annotator users add` creates more accounts)")
+    click.echo("  (you choose a new one at the first login; `annotator users add` adds accounts)")
 
 
 def serve(app: Flask, host: str, port: int, debug: bool) -> None:

@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from annotator.cli.common import fail, session_scope
 from annotator.models import ROLES, User
+from annotator.access import add_member
+from annotator.projects import ProjectError, get_or_create_project
 from annotator.users import UserError, create_user
 
 
@@ -40,10 +42,14 @@ def add_command(name: str, role: str, password_stdin: bool, no_password: bool) -
     with session_scope() as session:
         try:
             user = create_user(session, name, role=role, password=password)
-        except UserError as error:
+            for project_name in projects:
+                project, _ = get_or_create_project(session, project_name)
+                add_member(session, project.id, user.id)
+        except (UserError, ProjectError) as error:
             fail(str(error))
         session.commit()
-        click.echo(f"added {user.role} {user.username!r}")
+        where = f" in {', '.join(repr(p) for p in projects)}" if projects else ""
+        click.echo(f"added {user.role} {user.username!r}{where}")
 
 
 @users_group.command("list")

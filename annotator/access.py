@@ -1,0 +1,77 @@
+"""Who may see and do what: the authorization rules every page and API call share.
+
+- admins see every project;
+- reviewers and annotators see the projects they are members of;
+- annotators see the articles assigned to them, or all of a project's articles
+  when the project has no assignments; reviewers and admins see all of them;
+- only reviewers and admins see other people's annotations.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from annotator.models import Article, Assignment, Project, ProjectMember, User
+
+REVIEW_ROLES = ("admin", "reviewer")
+
+
+def is_reviewer(user: User) -> bool:
+    """Whether the user may review, edit segmentation and see others' work."""
+    return user.role in REVIEW_ROLES
+
+
+def visible_projects(user: User) -> Select[tuple[Project]]:
+    """A query of the projects ``user`` may see."""
+    query = select(Project)
+    if user.role != "admin":
+        query = query.where(
+            exists().where(ProjectMember.project_id == Project.id, ProjectMember.user_id == user.id)
+        )
+    return query
+
+
+def can_see_project(session: Session, user: User, project_id: int) -> bool:
+    """Whether ``user`` may see the project."""
+    if user.role == "admin":
+        return session.get(Project, project_id) is not None
+    return (
+        session.scalar(
+            select(ProjectMember.user_id).where(
+                ProjectMember.project_id == project_id, ProjectMember.user_id == user.id
+            )
+        )
+        is not None
+    )
+
+
+def visible_articles(user: User, project_id: int) -> Select[tuple[Article]]:
+    """A query of the project's articles ``user`` may open (membership checked elsewhere)."""
+    query = select(Article).where(Article.project_id == project_id)
+    if is_reviewer(user):
+        return query
+    project_has_assignments = exists().where(
+        Assignment.article_id.in_(select(Article.id).where(Article.project_id == project_id))
+    )
+    assigned_to_user = exists().where(
+        Assignment.article_id == Article.id, Assignment.user_id == user.id
+    )
+    return query.where(assigned_to_user | ~project_has_assignments)
+
+
+def can_see_article(session: Session, user: User, article_id: int) -> Article | None:
+    """The article if ``user`` may open it, else None (callers answer 404 either way)."""
+    project_id = session.scalar(select(Article.project_id).where(Article.id == article_id))
+    if project_id is None or not can_see_project(session, user, project_id):
+        return None
+    return session.scalar(visible_articles(user, project_id).where(Article.id == article_id))
+
+
+def add_member(session: Session, project_id: int, user_id: int) -> bool:
+    """Make a user a member of a project; False when they already were."""
+    if session.get(ProjectMember, (project_id, user_id)) is not None:
+        return False
+    session.add(ProjectMember(project_id=project_id, user_id=user_id))
+    return True

@@ -1,0 +1,111 @@
+"""Login sessions and API tokens, kept in the database so every app process agrees.
+
+A browser holds a random token in its signed session cookie; the database holds
+only the token's SHA-256. Deleting the row ends the session everywhere at once,
+which is what logout and a password change do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from annotator.models import ApiToken, LoginSession, User, utcnow
+from annotator.users import check_password, get_user_by_name, hash_password
+
+SESSION_LIFETIME = timedelta(days=14)
+# A fixed hash to verify against when the user does not exist, so an unknown
+# name costs as much time as a wrong password (no user enumeration by timing).
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user whose name and password match, else None (same cost either way)."""
+    user = get_user_by_name(session, username)
+    if user is None:
+        check_password(User(password_hash=_DUMMY_HASH), password)
+        return None
+    return user if check_password(user, password) else None
+
+
+def start_login_session(session: Session, user: User, *, now: datetime | None = None) -> str:
+    """Create a login session for ``user`` and return the token for the cookie."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    session.add(
+        LoginSession(
+            id=_digest(token), user_id=user.id, created_at=now, expires_at=now + SESSION_LIFETIME
+        )
+    )
+    return token
+
+
+def user_for_session_token(
+    session: Session, token: str, *, now: datetime | None = None
+) -> User | None:
+    """The user of a live login session, or None when it ended or expired."""
+    row = session.execute(
+        select(User, LoginSession.expires_at)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.id == _digest(token))
+    ).first()
+    if row is None:
+        return None
+    user, expires_at = row
+    if _aware(expires_at) <= (now or utcnow()):
+        return None
+    return user
+
+
+def end_login_session(session: Session, token: str) -> None:
+    """End one login session (logout)."""
+    session.execute(delete(LoginSession).where(LoginSession.id == _digest(token)))
+
+
+def end_all_sessions(session: Session, user_id: int) -> None:
+    """End every login session of a user (password change, account lock)."""
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+
+
+def change_password(session: Session, user: User, new_password: str) -> None:
+    """Set a new password and end all of the user's sessions."""
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    user.session_generation += 1
+    end_all_sessions(session, user.id)
+
+
+def create_api_token(session: Session, user: User, name: str) -> str:
+    """Create a personal API token; the raw token is shown once and never stored."""
+    token = "ann_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token)))
+    return token
+
+
+def user_for_api_token(session: Session, token: str) -> User | None:
+    """The owner of an API token, or None."""
+    row = session.execute(
+        select(User, ApiToken.id)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _digest(token))
+    ).first()
+    if row is None:
+        return None
+    user, token_id = row
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
+    return user
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite returns naive datetimes for timezone-aware columns; they are UTC.
+    from datetime import UTC
+
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
