@@ -8,9 +8,9 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from annotator.access import add_member
 from annotator.cli.common import fail, session_scope
 from annotator.models import ROLES, User
-from annotator.access import add_member
 from annotator.projects import ProjectError, get_or_create_project
 from annotator.users import UserError, create_user
 
@@ -29,8 +29,16 @@ def users_group() -> None:
     is_flag=True,
     help="Create the account without a password (it cannot log in yet).",
 )
+@click.option(
+    "--project",
+    "projects",
+    multiple=True,
+    help="Make the user a member of this project (repeatable; created if missing).",
+)
 @with_appcontext
-def add_command(name: str, role: str, password_stdin: bool, no_password: bool) -> None:
+def add_command(
+    name: str, role: str, password_stdin: bool, no_password: bool, projects: tuple[str, ...]
+) -> None:
     """Add a user; the password is prompted for unless given on stdin."""
     password: str | None
     if no_password:
