@@ -48,11 +48,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     web.init_app(app)
 
+    from annotator import api
     from annotator.cli import register_commands
-    from annotator.views import auth, main
+    from annotator.views import annotate, auth, guidelines, main, projects, segmentation, sources
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(main.bp)
+    for blueprint in (
+        auth.bp,
+        main.bp,
+        projects.bp,
+        annotate.bp,
+        sources.bp,
+        segmentation.bp,
+        guidelines.bp,
+        api.register(),
+    ):
+        app.register_blueprint(blueprint)
     navigation.init_app(app)
     register_commands(app)
     return app

@@ -1,0 +1,7 @@
+"""/api/v1 routes for projects (being written)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+OPENAPI_PATHS: dict[str, Any] = {}
