@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -15,6 +16,14 @@ def _asset_folder(name: str) -> str:
     """The folder inside the package (wheel install) or beside it (checkout)."""
     inside = _PACKAGE_DIR / name
     return str(inside if inside.is_dir() else _PACKAGE_DIR.parent / name)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` limited to the positive 64-bit range of database ids."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -44,6 +53,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret(app.instance_path)
 
+    # Ids in URLs beyond a 64-bit integer are not ours: 404 before any view
+    # passes them to a database driver that would overflow.
+    app.url_map.converters["int"] = BoundedIntConverter
     db.init_app(app)
     headers.init_app(app)
     web.init_app(app)

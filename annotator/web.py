@@ -62,6 +62,10 @@ def _csrf_protect() -> None:
     # checked, JSON fetches included (header X-CSRFToken).
     if g.get("auth") == "token":
         return
+    if g.get("user") is None and is_api_request():
+        # Anonymous API calls get the 401 of login_required (the client then
+        # knows to log in again), not a CSRF 400; they can change nothing.
+        return
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         csrf.protect()
 

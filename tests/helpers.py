@@ -12,9 +12,10 @@ from annotator.importer import store_articles
 from annotator.ingest import parse_text
 from annotator.models import Article, Project, User
 from annotator.projects import get_or_create_project
-from annotator.users import create_user
+from annotator.users import create_user, hash_password
 
 PASSWORD = "correct horse battery"
+_HASHES: dict[str, str] = {}
 
 
 def add_user(
@@ -26,7 +27,11 @@ def add_user(
     password: str = PASSWORD,
 ) -> User:
     """A user with a password, optionally a member of ``project``."""
-    user = create_user(session, name, role=role, password=password)
+    user = create_user(session, name, role=role)
+    # Argon2 is slow on purpose; hash each test password once per run.
+    if password not in _HASHES:
+        _HASHES[password] = hash_password(password)
+    user.password_hash = _HASHES[password]
     if project is not None:
         add_member(session, project.id, user.id)
     session.flush()

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from annotator.models import (
@@ -49,6 +50,10 @@ class CurrentAnnotation:
     source_ids: tuple[int, ...]
     note: str
     version: int
+    # A segmentation edit flagged it: saving the same answer again still
+    # writes, because it records that the annotator looked at the new text.
+    flagged: bool = False
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,8 @@ class Upserted:
     outcome: Outcome
     id: int
     version: int
+    # When the stored row was last written (None when the caller did not need it).
+    updated_at: datetime | None = None
 
 
 def _chunks(values: Sequence[int]) -> Iterable[list[int]]:
@@ -92,6 +99,8 @@ def load_current_annotations(
                 Annotation.label_id,
                 Annotation.note,
                 Annotation.version,
+                Annotation.flagged,
+                Annotation.updated_at,
                 AnnotationSource.source_id,
             )
             .outerjoin(AnnotationSource, AnnotationSource.annotation_id == Annotation.id)
@@ -99,16 +108,23 @@ def load_current_annotations(
             .order_by(Annotation.id, AnnotationSource.position)
         )
         sources: dict[int, list[int]] = {}
-        heads: dict[int, tuple[int, int, int, int, str, int]] = {}
-        for unit_id, annotator_id, ann_id, label_id, note, version, source_id in rows:
-            heads[ann_id] = (unit_id, annotator_id, ann_id, label_id, note, version)
+        heads: dict[int, tuple] = {}
+        for unit_id, annotator_id, ann_id, label_id, note, version, flagged, at, source_id in rows:
+            heads[ann_id] = (unit_id, annotator_id, ann_id, label_id, note, version, flagged, at)
             if source_id is not None:
                 sources.setdefault(ann_id, []).append(source_id)
-        for unit_id, annotator_id, ann_id, label_id, note, version in heads.values():
+        for unit_id, annotator_id, ann_id, label_id, note, version, flagged, at in heads.values():
             found[unit_id, annotator_id] = CurrentAnnotation(
-                ann_id, label_id, tuple(sources.get(ann_id, ())), note, version
+                ann_id, label_id, tuple(sources.get(ann_id, ())), note, version, bool(flagged), at
             )
     return found
+
+
+def load_current_annotation(
+    session: Session, unit_id: int, annotator_id: int
+) -> CurrentAnnotation | None:
+    """The stored annotation of one unit and annotator, if any."""
+    return load_current_annotations(session, [unit_id]).get((unit_id, annotator_id))
 
 
 def load_current_gold(session: Session, unit_ids: Iterable[int]) -> dict[int, CurrentGold]:
@@ -165,6 +181,8 @@ def upsert_annotation(
     current: CurrentAnnotation | None | object = _UNKNOWN,
     expected_version: int | None = None,
     seconds_spent: float | None = None,
+    add_seconds: float | None = None,
+    resolve_flag: bool = False,
     version: int | None = None,
     created_at: datetime | None = None,
     updated_at: datetime | None = None,
@@ -174,48 +192,78 @@ def upsert_annotation(
     """Create or change one annotation, or leave it when label, sources and note are equal.
 
     ``current`` (from ``load_current_annotations``) saves a query in bulk use;
-    ``expected_version`` makes a stale save fail with ``VersionConflict``;
+    ``expected_version`` makes a stale save fail with ``VersionConflict`` (a save
+    equal to what is stored is not stale: a replayed request answers "unchanged");
+    ``seconds_spent`` replaces the stored time, ``add_seconds`` adds to it;
+    ``resolve_flag`` writes even an equal answer when a segmentation edit flagged
+    it (the annotator looked again); any write clears the flag;
     ``version``/``created_at``/``updated_at`` restore exported values on create;
     ``label_name``/``source_names`` spare the look-up for the history row.
+    Concurrent writers are safe: the update only applies to the version read,
+    and a concurrent first save surfaces as ``VersionConflict``, never as a
+    duplicate or a broken session.
     """
     if current is _UNKNOWN:
-        current = load_current_annotations(session, [unit_id]).get((unit_id, annotator_id))
+        current = load_current_annotation(session, unit_id, annotator_id)
     assert current is None or isinstance(current, CurrentAnnotation)
+    sources = tuple(source_ids)
+    if (
+        current is not None
+        and not (resolve_flag and current.flagged)
+        and (current.label_id, current.source_ids, current.note) == (label_id, sources, note)
+    ):
+        return Upserted("unchanged", current.id, current.version, current.updated_at)
     if expected_version is not None:
         actual = current.version if current is not None else 0
         if actual != expected_version:
             raise VersionConflict(expected_version, actual)
-    sources = tuple(source_ids)
-    if current is not None and (current.label_id, current.source_ids, current.note) == (
-        label_id,
-        sources,
-        note,
-    ):
-        return Upserted("unchanged", current.id, current.version)
     now = utcnow()
     if current is None:
         new_version = version or 1
+        stamp = updated_at or created_at or now
         values = {
             "unit_id": unit_id,
             "annotator_id": annotator_id,
             "label_id": label_id,
             "note": note,
             "version": new_version,
-            "seconds_spent": seconds_spent or 0.0,
+            "seconds_spent": seconds_spent or add_seconds or 0.0,
             "created_at": created_at or now,
-            "updated_at": updated_at or created_at or now,
+            "updated_at": stamp,
         }
-        annotation_id = session.execute(
-            insert(Annotation).values(values).returning(Annotation.id)
-        ).scalar_one()
+        annotation_id = _insert_annotation(session, values, expected_version or 0)
         outcome: Outcome = "created"
     else:
         annotation_id = current.id
         new_version = current.version + 1
-        values = {"label_id": label_id, "note": note, "version": new_version, "updated_at": now}
+        stamp = now
+        values = {
+            "label_id": label_id,
+            "note": note,
+            "version": new_version,
+            "updated_at": now,
+            # Answering again is looking again: the segmentation flag is resolved.
+            "flagged": False,
+            "previous_text": None,
+        }
         if seconds_spent is not None:
             values["seconds_spent"] = seconds_spent
-        session.execute(update(Annotation).where(Annotation.id == annotation_id).values(values))
+        elif add_seconds:
+            values["seconds_spent"] = Annotation.seconds_spent + add_seconds
+        # Conditional on the version read, so of two writers who read the same
+        # version only the first changes the row (no lost update).
+        changed = session.execute(
+            update(Annotation)
+            .where(Annotation.id == annotation_id, Annotation.version == current.version)
+            .values(values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            stored = load_current_annotation(session, unit_id, annotator_id)
+            raise VersionConflict(
+                current.version if expected_version is None else expected_version,
+                stored.version if stored is not None else 0,
+            )
         session.execute(
             delete(AnnotationSource).where(AnnotationSource.annotation_id == annotation_id)
         )
@@ -246,7 +294,68 @@ def upsert_annotation(
             at=updated_at if outcome == "created" and updated_at else now,
         )
     )
-    return Upserted(outcome, annotation_id, new_version)
+    return Upserted(outcome, annotation_id, new_version, stamp)
+
+
+def _insert_annotation(session: Session, values: dict[str, Any], expected_version: int) -> int:
+    # Two first saves of one unit by one annotator can both find no row; the
+    # unique constraint refuses the second. The SAVEPOINT keeps that refusal
+    # from poisoning the caller's transaction, so it can answer 409.
+    try:
+        with session.begin_nested():
+            return session.execute(
+                insert(Annotation).values(values).returning(Annotation.id)
+            ).scalar_one()
+    except IntegrityError:
+        stored = load_current_annotation(session, values["unit_id"], values["annotator_id"])
+        if stored is None:
+            raise  # another constraint (a foreign key): not a conflict
+        raise VersionConflict(expected_version, stored.version) from None
+
+
+def delete_annotation(
+    session: Session,
+    unit_id: int,
+    annotator_id: int,
+    actor_id: int | None,
+    expected_version: int,
+) -> int | None:
+    """Delete one annotation if it is at ``expected_version``; the history keeps an event.
+
+    Returns the deleted row's id, or None when there was none and the caller
+    expected none (version 0); raises ``VersionConflict`` otherwise.
+    """
+    deleted = session.execute(
+        delete(Annotation)
+        .where(
+            Annotation.unit_id == unit_id,
+            Annotation.annotator_id == annotator_id,
+            Annotation.version == expected_version,
+        )
+        .returning(Annotation.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if deleted is None:
+        stored = load_current_annotation(session, unit_id, annotator_id)
+        actual = stored.version if stored is not None else 0
+        if actual == expected_version == 0:
+            return None
+        raise VersionConflict(expected_version, actual)
+    session.execute(
+        insert(AnnotationEvent).values(
+            annotation_id=deleted,
+            unit_id=unit_id,
+            annotator_id=annotator_id,
+            actor_id=actor_id,
+            action="delete",
+            version=expected_version,
+            label=None,
+            sources=[],
+            note="",
+            at=utcnow(),
+        )
+    )
+    return deleted
 
 
 def _source_names(session: Session, source_ids: Sequence[int]) -> list[str]:

@@ -1,0 +1,425 @@
+"""Annotating one article: the view the page and the API share, and saving one unit.
+
+``article_view`` builds the article dict of the annotation API contract in a
+fixed number of queries whatever the article's length. ``save_annotation`` and
+``remove_annotation`` are the web's write path: a handful of statements and no
+commit (the caller commits once). Both only ever touch the caller's own
+annotation, and only on articles the caller may open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, select, text
+from sqlalchemy.orm import Session, aliased
+
+from annotator.access import is_reviewer
+from annotator.exchange.apply import (
+    CurrentAnnotation,
+    VersionConflict,
+    delete_annotation,
+    upsert_annotation,
+)
+from annotator.exchange.times import iso_utc
+from annotator.models import (
+    Annotation,
+    AnnotationSource,
+    Article,
+    Assignment,
+    Label,
+    Mention,
+    Project,
+    ProjectMember,
+    Source,
+    Unit,
+    User,
+)
+from annotator.progress import next_article_for
+
+# An id beyond this cannot exist; refusing it early keeps an absurd number
+# from reaching a driver that would overflow on it.
+MAX_ID = 2**63 - 1
+
+
+class InvalidAnnotation(ValueError):
+    """A save payload with a wrong type or value; ``field`` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class UnitNotFound(LookupError):
+    """No such sentence, or its article is not visible to the caller."""
+
+
+class AnnotationConflict(RuntimeError):
+    """The stored annotation is not at the version the caller expected."""
+
+    def __init__(self, current: dict[str, Any] | None) -> None:
+        self.current = current
+        super().__init__("the annotation changed since you loaded it")
+
+
+@dataclass(frozen=True, slots=True)
+class SaveRequest:
+    """A validated save: label name, ordered source ids, note, expected version, time."""
+
+    label: str
+    sources: tuple[int, ...]
+    note: str
+    expected_version: int
+    seconds_spent: float | None = None
+
+
+def visible_article_clause(user_id: int, role: str) -> ColumnElement[bool]:
+    """A WHERE clause on ``Article`` with the rules of ``annotator.access``, correlated,
+    so a unit, its article and the caller's right to open it load in one query."""
+    clauses: list[ColumnElement[bool]] = []
+    if role != "admin":
+        clauses.append(
+            exists().where(
+                ProjectMember.project_id == Article.project_id, ProjectMember.user_id == user_id
+            )
+        )
+    if role not in ("admin", "reviewer"):
+        other = aliased(Article)
+        project_has_assignments = exists().where(
+            Assignment.article_id == other.id, other.project_id == Article.project_id
+        )
+        assigned = exists().where(
+            Assignment.article_id == Article.id, Assignment.user_id == user_id
+        )
+        clauses.append(assigned | ~project_has_assignments)
+    if not clauses:
+        return Article.id.is_not(None)
+    result = clauses[0]
+    for clause in clauses[1:]:
+        result = result & clause
+    return result
+
+
+def _annotation_dict(
+    label: str,
+    sources: list[dict[str, Any]],
+    note: str,
+    version: int,
+    updated_at: Any,
+    flagged: bool,
+    previous_text: str | None,
+) -> dict[str, Any]:
+    return {
+        "label": label,
+        "sources": sources,
+        "note": note,
+        "version": version,
+        "updated_at": iso_utc(updated_at) if updated_at is not None else None,
+        "flagged": bool(flagged),
+        "previous_text": previous_text,
+    }
+
+
+def _annotations_query(annotator_id: int) -> Any:
+    return (
+        select(
+            Annotation.unit_id,
+            Label.name,
+            Annotation.note,
+            Annotation.version,
+            Annotation.updated_at,
+            Annotation.flagged,
+            Annotation.previous_text,
+            Source.id,
+            Source.name,
+            Source.kind,
+        )
+        .join(Label, Label.id == Annotation.label_id)
+        .outerjoin(AnnotationSource, AnnotationSource.annotation_id == Annotation.id)
+        .outerjoin(Source, Source.id == AnnotationSource.source_id)
+        .where(Annotation.annotator_id == annotator_id)
+        .order_by(Annotation.unit_id, AnnotationSource.position)
+    )
+
+
+def _collect_annotations(rows: Any) -> dict[int, dict[str, Any]]:
+    found: dict[int, dict[str, Any]] = {}
+    for unit_id, label, note, version, at, flagged, previous, sid, sname, skind in rows:
+        entry = found.get(unit_id)
+        if entry is None:
+            entry = found[unit_id] = _annotation_dict(
+                label, [], note, version, at, flagged, previous
+            )
+        if sid is not None:
+            entry["sources"].append({"id": sid, "name": sname, "kind": skind})
+    return found
+
+
+def current_annotation(session: Session, unit_id: int, annotator_id: int) -> dict[str, Any] | None:
+    """The stored annotation of one unit and annotator as the API shows it, or None."""
+    rows = session.execute(_annotations_query(annotator_id).where(Annotation.unit_id == unit_id))
+    return _collect_annotations(rows).get(unit_id)
+
+
+def progress(session: Session, article_id: int, annotator_id: int) -> dict[str, int]:
+    """Sentences of the article the annotator has labelled, and all of them (one query)."""
+    sentences = (
+        select(func.count())
+        .select_from(Unit)
+        .where(Unit.article_id == article_id, Unit.kind == "sentence")
+    )
+    labelled = sentences.join(Annotation, Annotation.unit_id == Unit.id).where(
+        Annotation.annotator_id == annotator_id
+    )
+    done, total = session.execute(
+        select(labelled.scalar_subquery(), sentences.scalar_subquery())
+    ).one()
+    return {"done": int(done), "total": int(total)}
+
+
+def article_view(session: Session, article: Article, annotator: User, viewer: User) -> dict:
+    """The article with its units, the annotator's answers, suggestions and mentions.
+
+    ``viewer`` is who asks: their own view is editable; a reviewer or admin
+    looking at someone else's work gets it read-only. Anyone else asking for
+    another person's answers is refused (blind annotation).
+    """
+    if viewer.id != annotator.id and not is_reviewer(viewer):
+        raise PermissionError("only reviewers and admins see other people's annotations")
+    project = session.get(Project, article.project_id)
+    assert project is not None  # the article's foreign key guarantees it
+    labels = session.execute(
+        select(Label.id, Label.name, Label.key, Label.description)
+        .where(Label.project_id == project.id)
+        .order_by(Label.position)
+    ).all()
+    units = session.execute(
+        select(
+            Unit.id,
+            Unit.index,
+            Unit.kind,
+            Unit.start,
+            Unit.end,
+            Unit.suggested_label,
+            Unit.suggested_sources,
+            Unit.suggestion_cues,
+        )
+        .where(Unit.article_id == article.id)
+        .order_by(Unit.position)
+    ).all()
+    annotations = _collect_annotations(
+        session.execute(
+            _annotations_query(annotator.id)
+            .join(Unit, Unit.id == Annotation.unit_id)
+            .where(Unit.article_id == article.id)
+        )
+    )
+    mentions = session.execute(
+        select(Mention.source_id, Source.name, Mention.start, Mention.end)
+        .join(Source, Source.id == Mention.source_id)
+        .where(Mention.article_id == article.id)
+        .order_by(Mention.start, Mention.end)
+    ).all()
+    show_suggestions = project.suggestion_mode != "hidden"
+    suggested: dict[int, dict[str, Any]] = {}
+    if show_suggestions:
+        wanted = {sid for unit in units for sid in unit.suggested_sources or ()}
+        # One query for all suggested sources; the project filter drops ids a
+        # merge or deletion left behind in the JSON lists.
+        for sid, name, kind in session.execute(
+            select(Source.id, Source.name, Source.kind).where(
+                Source.project_id == project.id, Source.id.in_(sorted(wanted))
+            )
+        ):
+            suggested[sid] = {"id": sid, "name": name, "kind": kind}
+    label_names = {label.name for label in labels}
+    unit_dicts = []
+    done = total = 0
+    for unit in units:
+        annotation = annotations.get(unit.id) if unit.kind == "sentence" else None
+        if unit.kind == "sentence":
+            total += 1
+            done += annotation is not None
+        suggestion = None
+        if (
+            show_suggestions
+            and unit.kind == "sentence"
+            and (unit.suggested_label or unit.suggested_sources or unit.suggestion_cues)
+        ):
+            suggestion = {
+                "label": unit.suggested_label if unit.suggested_label in label_names else None,
+                "sources": [suggested[s] for s in unit.suggested_sources or () if s in suggested],
+                "cues": [
+                    {"kind": c["kind"], "text": c["text"], "start": c["start"], "end": c["end"]}
+                    for c in unit.suggestion_cues or ()
+                ],
+            }
+        unit_dicts.append(
+            {
+                "id": unit.id,
+                "index": unit.index,
+                "kind": unit.kind,
+                "start": unit.start,
+                "end": unit.end,
+                "text": article.text[unit.start : unit.end],
+                "suggestion": suggestion,
+                "annotation": annotation,
+            }
+        )
+    next_id = next_article_for(session, annotator, project.id, after=article.id)
+    return {
+        "article": {
+            "id": article.id,
+            "title": article.title,
+            "byline": article.byline,
+            "dateline": article.dateline,
+            "published": article.published,
+            "url": article.url,
+            "credits": list(article.credits or []),
+            "project_id": project.id,
+        },
+        "project": {
+            "id": project.id,
+            "name": project.name,
+            "suggestion_mode": project.suggestion_mode,
+            "labels": [
+                {"id": lid, "name": name, "key": key, "description": description}
+                for lid, name, key, description in labels
+            ],
+        },
+        "annotator": {"id": annotator.id, "username": annotator.username},
+        "read_only": viewer.id != annotator.id,
+        "units": unit_dicts,
+        "mentions": [
+            {"source_id": sid, "name": name, "start": start, "end": end}
+            for sid, name, start, end in mentions
+        ],
+        "progress": {"done": done, "total": total},
+        # The current article is where the user already is, not a "next" one.
+        "next_article_id": next_id if next_id != article.id else None,
+    }
+
+
+def begin_write(session: Session) -> None:
+    """End the caller's read transaction and, on SQLite, take the write lock first.
+
+    In WAL mode a transaction that read and then writes fails at once with
+    "database is locked" when another connection committed in between; a
+    transaction that starts by writing waits for the lock (busy_timeout)
+    instead, and everything it then reads is current. PostgreSQL needs none
+    of this: its row locks and the conditional update do the work.
+    """
+    session.commit()
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE annotations SET version = version WHERE 0"))
+
+
+def _load_unit(
+    session: Session, unit_id: int, user: User
+) -> tuple[int, int, CurrentAnnotation | None, str | None]:
+    """(article id, project id, the user's current annotation, its previous_text) or 404."""
+    if not 1 <= unit_id <= MAX_ID:
+        raise UnitNotFound(unit_id)
+    rows = session.execute(
+        select(
+            Unit.article_id,
+            Article.project_id,
+            Annotation.id,
+            Annotation.label_id,
+            Annotation.note,
+            Annotation.version,
+            Annotation.flagged,
+            Annotation.updated_at,
+            Annotation.previous_text,
+            AnnotationSource.source_id,
+        )
+        .join(Article, Article.id == Unit.article_id)
+        .outerjoin(
+            Annotation, (Annotation.unit_id == Unit.id) & (Annotation.annotator_id == user.id)
+        )
+        .outerjoin(AnnotationSource, AnnotationSource.annotation_id == Annotation.id)
+        .where(Unit.id == unit_id, Unit.kind == "sentence")
+        .where(visible_article_clause(user.id, user.role))
+        .order_by(AnnotationSource.position)
+    ).all()
+    if not rows:
+        raise UnitNotFound(unit_id)
+    article_id, project_id, ann_id, label_id, note, version, flagged, at, previous, _ = rows[0]
+    if ann_id is None:
+        return article_id, project_id, None, None
+    sources = tuple(row[-1] for row in rows if row[-1] is not None)
+    current = CurrentAnnotation(ann_id, label_id, sources, note, version, bool(flagged), at)
+    return article_id, project_id, current, previous
+
+
+def save_annotation(session: Session, unit_id: int, user: User, request: SaveRequest) -> dict:
+    """Save the user's own annotation of a sentence; returns {"annotation", "progress"}.
+
+    Raises ``UnitNotFound`` (404), ``InvalidAnnotation`` (422) or
+    ``AnnotationConflict`` (409). The caller commits.
+    """
+    user_id = user.id
+    begin_write(session)
+    article_id, project_id, current, previous = _load_unit(session, unit_id, user)
+    label_id = session.scalar(
+        select(Label.id).where(Label.project_id == project_id, Label.name == request.label)
+    )
+    if label_id is None:
+        raise InvalidAnnotation("label", f"{request.label!r} is not a label of this project")
+    found: dict[int, dict[str, Any]] = {}
+    if request.sources:
+        for sid, name, kind in session.execute(
+            select(Source.id, Source.name, Source.kind).where(
+                Source.project_id == project_id, Source.id.in_(request.sources)
+            )
+        ):
+            found[sid] = {"id": sid, "name": name, "kind": kind}
+        if len(found) != len(request.sources):
+            raise InvalidAnnotation("sources", "every source must belong to this project")
+    sources = [found[s] for s in request.sources]
+    try:
+        result = upsert_annotation(
+            session,
+            unit_id,
+            user_id,
+            label_id,
+            request.sources,
+            request.note,
+            user_id,
+            "create" if current is None else "update",
+            current=current,
+            expected_version=request.expected_version,
+            add_seconds=request.seconds_spent,
+            resolve_flag=True,
+            label_name=request.label,
+            source_names=[s["name"] for s in sources],
+        )
+    except VersionConflict:
+        raise AnnotationConflict(current_annotation(session, unit_id, user_id)) from None
+    annotation = _annotation_dict(
+        request.label,
+        sources,
+        request.note,
+        result.version,
+        result.updated_at,
+        False,
+        previous if result.outcome == "unchanged" else None,
+    )
+    return {"annotation": annotation, "progress": progress(session, article_id, user_id)}
+
+
+def remove_annotation(session: Session, unit_id: int, user: User, expected_version: int) -> dict:
+    """Delete the user's own annotation of a sentence; returns {"annotation": None, "progress"}.
+
+    Raises ``UnitNotFound`` or ``AnnotationConflict``; the caller commits.
+    """
+    user_id = user.id
+    begin_write(session)
+    article_id, _, _, _ = _load_unit(session, unit_id, user)
+    try:
+        delete_annotation(session, unit_id, user_id, user_id, expected_version)
+    except VersionConflict:
+        raise AnnotationConflict(current_annotation(session, unit_id, user_id)) from None
+    return {"annotation": None, "progress": progress(session, article_id, user_id)}
