@@ -14,10 +14,10 @@ from sqlalchemy import event, func, select
 
 from annotator.auth import start_login_session
 from annotator.db import get_database
+from annotator.downloads import export_filename
 from annotator.exchange.export import export_json
 from annotator.models import Annotation, Article, Assignment, Project, ProjectMember, User
 from annotator.users import hash_password
-from annotator.views.projects import export_filename
 from annotator.web import SESSION_TOKEN_KEY
 from tests.helpers import PASSWORD, add_article, add_project, app_session, login
 from tests.test_overview import THREE, TWO, add_user, label_sentences

@@ -12,6 +12,7 @@ from annotator.access import is_reviewer
 from annotator.api import bp
 from annotator.api.openapi import error_responses
 from annotator.db import get_session
+from annotator.downloads import EXPORT_FORMATS, export_response
 from annotator.ingest import IngestError, parse_text
 from annotator.models import Project, User
 from annotator.overview import (
@@ -23,7 +24,6 @@ from annotator.overview import (
 )
 from annotator.project_settings import import_parsed
 from annotator.views.loaders import get_project_or_404, require_reviewer
-from annotator.views.projects import EXPORT_FORMATS, export_response
 from annotator.web import current_user, error_response, login_required
 
 ARTICLE_FIELDS = {"text", "title", "url", "published", "byline", "credits"}
