@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
+from werkzeug.exceptions import NotFound
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -18,12 +18,12 @@ def _asset_folder(name: str) -> str:
     return str(inside if inside.is_dir() else _PACKAGE_DIR.parent / name)
 
 
-class BoundedIntConverter(IntegerConverter):
-    """``<int:...>`` limited to the positive 64-bit range of database ids."""
+MAX_ID = 2**63 - 1
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
-        super().__init__(map, *args, **kwargs)
+
+def _refuse_huge_ids(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    if values and any(isinstance(v, int) and v > MAX_ID for v in values.values()):
+        raise NotFound()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -55,7 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Ids in URLs beyond a 64-bit integer are not ours: 404 before any view
     # passes them to a database driver that would overflow.
-    app.url_map.converters["int"] = BoundedIntConverter
+    app.url_value_preprocessor(_refuse_huge_ids)
     db.init_app(app)
     headers.init_app(app)
     web.init_app(app)

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, exists, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from annotator.access import is_reviewer
+from annotator.db import wants_write
 from annotator.exchange.apply import (
     CurrentAnnotation,
     VersionConflict,
@@ -311,6 +312,8 @@ def begin_write(session: Session) -> None:
     instead, and everything it then reads is current. PostgreSQL needs none
     of this: its row locks and the conditional update do the work.
     """
+    if wants_write():
+        return  # the request's transaction began with the write lock (db.write_intent)
     session.commit()
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("UPDATE annotations SET version = version WHERE 0"))

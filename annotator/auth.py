@@ -18,6 +18,8 @@ from annotator.models import ApiToken, LoginSession, User, utcnow
 from annotator.users import check_password, get_user_by_name, hash_password
 
 SESSION_LIFETIME = timedelta(days=14)
+# Recording every use of an API token would turn each read into a write.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 # A fixed hash to verify against when the user does not exist, so an unknown
 # name costs as much time as a wrong password (no user enumeration by timing).
 _DUMMY_HASH = hash_password("not-a-real-password")
@@ -90,18 +92,26 @@ def create_api_token(session: Session, user: User, name: str) -> str:
     return token
 
 
-def user_for_api_token(session: Session, token: str) -> User | None:
-    """The owner of an API token, or None."""
+def user_for_api_token(session: Session, token: str) -> tuple[User, ApiToken] | None:
+    """The owner of an API token and the token's row, or None."""
     row = session.execute(
-        select(User, ApiToken.id)
+        select(User, ApiToken)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == _digest(token))
     ).first()
-    if row is None:
-        return None
-    user, token_id = row
+    return None if row is None else (row[0], row[1])
+
+
+def token_needs_touch(api_token: ApiToken, *, now: datetime | None = None) -> bool:
+    """Whether ``last_used_at`` is stale enough to be worth a write (5 minutes)."""
+    if api_token.last_used_at is None:
+        return True
+    return (now or utcnow()) - _aware(api_token.last_used_at) > TOKEN_TOUCH_INTERVAL
+
+
+def touch_api_token(session: Session, token_id: int) -> None:
+    """Record that a token was used just now."""
     session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
-    return user
 
 
 def _aware(value: datetime) -> datetime:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask, Response, current_app, g
@@ -9,6 +12,29 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 EXTENSION_KEY = "annotator.db"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# Whether transactions begun now are meant to write. In SQLite's WAL mode a
+# transaction that reads and then writes fails at once with "database is
+# locked" when another connection committed in between (busy_timeout does not
+# help a snapshot that went stale); one begun with BEGIN IMMEDIATE takes the
+# write lock first, waiting up to busy_timeout, so it cannot fail that way.
+_write_intent: ContextVar[bool] = ContextVar("annotator_write_intent", default=False)
+
+
+def wants_write() -> bool:
+    """Whether transactions begun now start with the write lock (SQLite)."""
+    return _write_intent.get()
+
+
+@contextmanager
+def write_intent() -> Iterator[None]:
+    """Begin the transactions inside this block with BEGIN IMMEDIATE on SQLite."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
 
 
 def make_engine(url: str, *, synchronous: str = "FULL", busy_timeout_ms: int = 5000) -> Engine:
@@ -41,9 +67,9 @@ def _configure_sqlite(engine: Engine, *, synchronous: str, busy_timeout_ms: int)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # IMMEDIATE would serialise readers too; a deferred BEGIN plus
-        # busy_timeout is enough because writers retry on SQLITE_BUSY.
-        connection.exec_driver_sql("BEGIN")
+        # Readers begin deferred, so they never wait for a writer (WAL);
+        # writers take the lock up front (see _write_intent).
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 
 class Database:
@@ -75,8 +101,24 @@ def init_app(app: Flask) -> Database:
     # second call finds nothing to close.
     app.teardown_request(close_session)
     app.teardown_appcontext(close_session)
+    app.before_request(_declare_write_intent)
     app.before_request(_require_current_schema)
+    app.teardown_request(_end_write_intent)
     return database
+
+
+def _declare_write_intent() -> None:
+    """State-changing requests begin their transactions with the write lock."""
+    from flask import request
+
+    if request.method in WRITE_METHODS:
+        g.write_intent_token = _write_intent.set(True)
+
+
+def _end_write_intent(_exc: BaseException | None = None) -> None:
+    token = g.pop("write_intent_token", None)
+    if token is not None:
+        _write_intent.reset(token)
 
 
 def _require_current_schema() -> Response | None:

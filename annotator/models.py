@@ -351,7 +351,8 @@ class AnnotationEvent(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
     annotator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(String(16))  # create, update, delete, import
+    # create, update, delete, import, demo, segmentation, superseded, merge_sources
+    action: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer)
     label: Mapped[str | None] = mapped_column(String(LABEL_NAME_MAX))
     sources: Mapped[list[str]] = mapped_column(JSON, default=list)  # names at the time

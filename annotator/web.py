@@ -14,10 +14,16 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, jsonify, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from annotator.auth import user_for_api_token, user_for_session_token
-from annotator.db import get_session
+from annotator.auth import (
+    token_needs_touch,
+    touch_api_token,
+    user_for_api_token,
+    user_for_session_token,
+)
+from annotator.db import get_session, write_intent
 from annotator.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,9 +50,11 @@ def _load_user() -> None:
     g.auth = None
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        user = user_for_api_token(get_session(), header[7:].strip())
-        if user is not None:
-            get_session().commit()  # last_used_at
+        found = user_for_api_token(get_session(), header[7:].strip())
+        if found is not None:
+            user, api_token = found
+            if token_needs_touch(api_token):
+                _touch(api_token.id)
             g.user, g.auth = user, "token"
         return
     token = session.get(SESSION_TOKEN_KEY)
@@ -54,6 +62,19 @@ def _load_user() -> None:
         user = user_for_session_token(get_session(), token)
         if user is not None:
             g.user, g.auth = user, "session"
+
+
+def _touch(token_id: int) -> None:
+    # Its own short write transaction, best effort: a busy database must not
+    # turn a read into an error.
+    db = get_session()
+    db.commit()
+    try:
+        with write_intent():
+            touch_api_token(db, token_id)
+            db.commit()
+    except OperationalError:
+        db.rollback()
 
 
 def _csrf_protect() -> None:

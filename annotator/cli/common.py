@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from annotator.db import get_database
+from annotator.db import get_database, write_intent
 from annotator.schema import SchemaError, ensure_schema
 
 
@@ -38,6 +38,9 @@ def session_scope() -> Iterator[Session]:
     ensure_database()
     session = get_database(current_app).session()
     try:
-        yield session
+        # Commands write; take SQLite's write lock at BEGIN so a running
+        # server's commits cannot make them fail half-way.
+        with write_intent():
+            yield session
     finally:
         session.close()

@@ -1,12 +1,24 @@
-"""The annotation page of an article."""
+"""The annotation page of an article: the article, a side panel, and the data its script needs.
+
+The page itself never writes: every change goes through the JSON API
+(``PUT``/``DELETE /api/v1/units/<id>/annotation``) from ``static/annotate.js``.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from sqlalchemy import select
+from typing import Any
 
+from flask import Blueprint, abort, render_template, request, url_for
+from jinja2.utils import htmlsafe_json_dumps
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from annotator.access import is_reviewer
+from annotator.annotating import MAX_ID, article_view
 from annotator.db import get_session
-from annotator.models import Unit
+from annotator.models import SOURCE_KINDS, Annotation, Article, Source, SourceAlias, Unit, User
+from annotator.names import normalise_name
+from annotator.users import get_user_by_name
 from annotator.views.loaders import get_article_or_404
 from annotator.web import current_user, login_required
 
@@ -16,15 +28,149 @@ bp = Blueprint("annotate", __name__)
 @bp.get("/articles/<int:article_id>/annotate")
 @login_required
 def page(article_id: int) -> str:
-    """The article in reading order with its units."""
-    user = current_user()
-    assert user is not None
+    """The article in reading order with the annotation panel (read-only with ?annotator=)."""
+    viewer = current_user()
+    assert viewer is not None
+    if article_id > MAX_ID:
+        abort(404)  # beyond any database integer: the driver would overflow
     session = get_session()
-    article = get_article_or_404(session, article_id, user)
-    units = session.execute(
-        select(Unit.kind, Unit.start, Unit.end)
-        .where(Unit.article_id == article.id)
-        .order_by(Unit.position)
+    article = get_article_or_404(session, article_id, viewer)
+    annotator = _annotator_from_query(session, viewer)
+    view = article_view(session, article, annotator, viewer)
+    data = {
+        **_compact(view),
+        "me": {"id": viewer.id, "username": viewer.username},
+        "api": url_for("api.me").removesuffix("/me"),
+        "credit_sources": _credit_sources(session, article),
+    }
+    return render_template(
+        "annotate.html",
+        view=view,
+        # Jinja's tojson, minus the spaces after separators (2 KB per 200 sentences).
+        data_json=htmlsafe_json_dumps(data, separators=(",", ":")),
+        kinds=SOURCE_KINDS,
+        annotators=_article_annotators(session, article.id) if is_reviewer(viewer) else [],
+        can_edit_segments=is_reviewer(viewer),
+        safe_url=_http_url(article.url),
+    )
+
+
+def _compact(view: dict[str, Any]) -> dict[str, Any]:
+    """The article view in the page's compact encoding (decoded at the top of annotate.js).
+
+    A 200-sentence page must stay under 100 KB uncompressed, so the embedded
+    JSON names each source once, refers to labels and cue kinds by position,
+    and leaves out what the markup already holds (texts, context units).
+    Sentences, in order (their position is their index; the end offset follows
+    from the text): ``[id, start, suggestion or 0, annotation or 0]`` with
+    suggestion ``[label position or null, [source ids], [[cue kind, start, end]]]``
+    and annotation ``[label position, [source ids], note, version]`` plus
+    ``flagged, previous_text`` when flagged. Mentions: ``[source id, start, end]``.
+    """
+    position = {label["name"]: i for i, label in enumerate(view["project"]["labels"])}
+    sources: dict[int, list[str]] = {}
+    cue_kinds: dict[str, int] = {}
+
+    def ids(items: list[dict[str, Any]]) -> list[int]:
+        for source in items:
+            sources.setdefault(source["id"], [source["name"], source["kind"]])
+        return [source["id"] for source in items]
+
+    units = []
+    for unit in view["units"]:
+        if unit["kind"] != "sentence":
+            continue
+        suggestion: Any = 0
+        if (g := unit["suggestion"]) is not None:
+            cues = [
+                [cue_kinds.setdefault(c["kind"], len(cue_kinds)), c["start"], c["end"]]
+                for c in g["cues"]
+            ]
+            suggestion = [position.get(g["label"]), ids(g["sources"]), cues]
+        annotation: Any = 0
+        if (a := unit["annotation"]) is not None:
+            annotation = [position.get(a["label"], 0), ids(a["sources"]), a["note"], a["version"]]
+            if a["flagged"]:
+                annotation += [True, a["previous_text"]]
+        units.append([unit["id"], unit["start"], suggestion, annotation])
+    mentions = [[m["source_id"], m["start"], m["end"]] for m in view["mentions"]]
+    for m in view["mentions"]:
+        sources.setdefault(m["source_id"], [m["name"], ""])
+    return {
+        "project": {
+            "id": view["project"]["id"],
+            "suggestion_mode": view["project"]["suggestion_mode"],
+            "labels": [{"name": x["name"], "key": x["key"]} for x in view["project"]["labels"]],
+        },
+        "read_only": view["read_only"],
+        "annotator": view["annotator"]["username"],
+        "units": units,
+        "mentions": mentions,
+        "sources": sources,
+        "cue_kinds": list(cue_kinds),
+    }
+
+
+def _annotator_from_query(session: Session, viewer: User) -> User:
+    """Whose annotations to show: the viewer's own, or (reviewers only) someone else's."""
+    name = request.args.get("annotator")
+    if name is None or name == "":
+        return viewer
+    annotator = get_user_by_name(session, name)
+    if annotator is not None and annotator.id == viewer.id:
+        return viewer
+    if not is_reviewer(viewer):
+        abort(403)
+    if annotator is None:
+        abort(404)
+    return annotator
+
+
+def _article_annotators(session: Session, article_id: int) -> list[str]:
+    """The usernames of everyone who annotated a unit of the article (for the reviewer's select)."""
+    rows = session.scalars(
+        select(User.username)
+        .where(
+            User.id.in_(
+                select(Annotation.annotator_id)
+                .join(Unit, Unit.id == Annotation.unit_id)
+                .where(Unit.article_id == article_id)
+            )
+        )
+        .order_by(User.username)
+    )
+    return list(rows)
+
+
+def _credit_sources(session: Session, article: Article) -> list[dict[str, Any]]:
+    """The registry entries named by the credits: offered in the picker, never pre-selected."""
+    keys = [normalise_name(c) for c in article.credits or [] if isinstance(c, str) and c.strip()]
+    if not keys:
+        return []
+    # Two indexed look-ups rather than loading the project's whole registry.
+    by_key: dict[str, int] = {}
+    for key, source_id in session.execute(
+        select(SourceAlias.alias_key, SourceAlias.source_id).where(
+            SourceAlias.project_id == article.project_id, SourceAlias.alias_key.in_(keys)
+        )
+    ):
+        by_key[key] = source_id
+    sources = session.scalars(
+        select(Source).where(Source.project_id == article.project_id, Source.name_key.in_(keys))
     ).all()
-    blocks = [(kind, article.text[start:end]) for kind, start, end in units]
-    return render_template("annotate.html", article=article, blocks=blocks)
+    by_key.update({s.name_key: s.id for s in sources})
+    ids = list(dict.fromkeys(by_key[k] for k in keys if k in by_key))
+    found = {s.id: s for s in sources}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        found.update(
+            {s.id: s for s in session.scalars(select(Source).where(Source.id.in_(missing)))}
+        )
+    return [{"id": i, "name": found[i].name, "kind": found[i].kind} for i in ids]
+
+
+def _http_url(url: str | None) -> str | None:
+    """The article's URL when it is http(s); anything else (javascript: …) is not linked."""
+    if url and url.lower().startswith(("http://", "https://")):
+        return url
+    return None
