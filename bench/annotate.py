@@ -247,6 +247,9 @@ def main() -> None:
                         run_phase(kind, port, clients, args.duration, articles["50"])
                     )
                     rows.append((kind, clients, figures.summary()))
+                    failed = {k: v for k, v in figures.statuses.items() if k >= 400}
+                    if failed:
+                        print(f"{kind} x{clients}: error statuses {failed}", file=sys.stderr)
             total, sizes = asyncio.run(page_weight(port, articles["200"][0]))
         finally:
             server.terminate()
