@@ -9,10 +9,11 @@ annotation, and only on articles the caller may open.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select, text
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from annotator.access import is_reviewer
@@ -76,7 +77,7 @@ class SaveRequest:
     seconds_spent: float | None = None
 
 
-def visible_article_clause(user_id: int, role: str) -> ColumnElement[bool]:
+def visible_article_clause(user_id: Any, role: str) -> ColumnElement[bool]:
     """A WHERE clause on ``Article`` with the rules of ``annotator.access``, correlated,
     so a unit, its article and the caller's right to open it load in one query."""
     clauses: list[ColumnElement[bool]] = []
@@ -319,13 +320,15 @@ def begin_write(session: Session) -> None:
         session.execute(text("UPDATE annotations SET version = version WHERE 0"))
 
 
-def _load_unit(
-    session: Session, unit_id: int, user: User
-) -> tuple[int, int, CurrentAnnotation | None, str | None]:
-    """(article id, project id, the user's current annotation, its previous_text) or 404."""
-    if not 1 <= unit_id <= MAX_ID:
-        raise UnitNotFound(unit_id)
-    rows = session.execute(
+@functools.cache
+def _unit_lookup(role: str) -> Select[Any]:
+    """The unit look-up of a save, built once per role with bound parameters.
+
+    Building a select of this size costs SQLAlchemy more than running it, and
+    a save is the hottest path of the app.
+    """
+    user_id = bindparam("user_id", type_=Integer)
+    return (
         select(
             Unit.article_id,
             Article.project_id,
@@ -340,13 +343,31 @@ def _load_unit(
         )
         .join(Article, Article.id == Unit.article_id)
         .outerjoin(
-            Annotation, (Annotation.unit_id == Unit.id) & (Annotation.annotator_id == user.id)
+            Annotation, (Annotation.unit_id == Unit.id) & (Annotation.annotator_id == user_id)
         )
         .outerjoin(AnnotationSource, AnnotationSource.annotation_id == Annotation.id)
-        .where(Unit.id == unit_id, Unit.kind == "sentence")
-        .where(visible_article_clause(user.id, user.role))
+        .where(Unit.id == bindparam("unit_id", type_=Integer), Unit.kind == "sentence")
+        .where(visible_article_clause(user_id, role))
         .order_by(AnnotationSource.position)
-    ).all()
+    )
+
+
+_LABEL_ID = select(Label.id).where(
+    Label.project_id == bindparam("project_id"), Label.name == bindparam("name")
+)
+_SOURCES = select(Source.id, Source.name, Source.kind).where(
+    Source.project_id == bindparam("project_id"),
+    Source.id.in_(bindparam("ids", expanding=True)),
+)
+
+
+def _load_unit(
+    session: Session, unit_id: int, user: User
+) -> tuple[int, int, CurrentAnnotation | None, str | None]:
+    """(article id, project id, the user's current annotation, its previous_text) or 404."""
+    if not 1 <= unit_id <= MAX_ID:
+        raise UnitNotFound(unit_id)
+    rows = session.execute(_unit_lookup(user.role), {"unit_id": unit_id, "user_id": user.id}).all()
     if not rows:
         raise UnitNotFound(unit_id)
     article_id, project_id, ann_id, label_id, note, version, flagged, at, previous, _ = rows[0]
@@ -366,17 +387,13 @@ def save_annotation(session: Session, unit_id: int, user: User, request: SaveReq
     user_id = user.id
     begin_write(session)
     article_id, project_id, current, previous = _load_unit(session, unit_id, user)
-    label_id = session.scalar(
-        select(Label.id).where(Label.project_id == project_id, Label.name == request.label)
-    )
+    label_id = session.scalar(_LABEL_ID, {"project_id": project_id, "name": request.label})
     if label_id is None:
         raise InvalidAnnotation("label", f"{request.label!r} is not a label of this project")
     found: dict[int, dict[str, Any]] = {}
     if request.sources:
         for sid, name, kind in session.execute(
-            select(Source.id, Source.name, Source.kind).where(
-                Source.project_id == project_id, Source.id.in_(request.sources)
-            )
+            _SOURCES, {"project_id": project_id, "ids": list(request.sources)}
         ):
             found[sid] = {"id": sid, "name": name, "kind": kind}
         if len(found) != len(request.sources):
