@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+import functools
 
-from annotator.access import visible_articles
-from annotator.models import Annotation, Article, Unit, User
+from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy.orm import Session, aliased
+
+from annotator.access import is_reviewer
+from annotator.models import Annotation, Article, Assignment, Unit, User
 
 
 def article_progress(
@@ -42,21 +44,49 @@ def next_article_for(
 ) -> int | None:
     """The next article (by id, after ``after``, wrapping around) that ``user`` may open
     and has not finished, or None when everything is labelled."""
+    query = _next_article_query(is_reviewer(user))
+    params = {"user_id": user.id, "project_id": project_id, "after": after or 0}
+    found = session.scalar(query, params)
+    if found is None and after:
+        found = session.scalar(query, params | {"after": 0})
+    return found
+
+
+@functools.cache
+def _next_article_query(reviewer: bool) -> Select[tuple[int]]:
+    """Built once per kind of user with bound parameters: it runs on every page load.
+
+    The unlabelled-sentence test is correlated to each article, so it walks the
+    (article_id, position) index of that article only, however big the project.
+    """
+    user_id = bindparam("user_id", type_=Integer)
+    project_id = bindparam("project_id", type_=Integer)
     unlabelled = (
-        select(Unit.article_id)
+        select(Unit.id)
         .outerjoin(
-            Annotation, (Annotation.unit_id == Unit.id) & (Annotation.annotator_id == user.id)
+            Annotation, (Annotation.unit_id == Unit.id) & (Annotation.annotator_id == user_id)
         )
-        .where(Unit.kind == "sentence", Annotation.id.is_(None))
+        .where(Unit.article_id == Article.id, Unit.kind == "sentence", Annotation.id.is_(None))
+        .exists()
     )
-    candidates = (
-        visible_articles(user, project_id)
-        .with_only_columns(Article.id)
-        .where(Article.id.in_(unlabelled))
-        .order_by(Article.id)
+    query = select(Article.id).where(
+        Article.project_id == project_id,
+        Article.id > bindparam("after", type_=Integer),
+        unlabelled,
     )
-    if after is not None:
-        later = session.scalar(candidates.where(Article.id > after).limit(1))
-        if later is not None:
-            return later
-    return session.scalar(candidates.limit(1))
+    if not reviewer:
+        # Annotators: the articles assigned to them, or all when the project has none.
+        other = aliased(Article)
+        has_assignments = (
+            select(Assignment.article_id)
+            .join(other, other.id == Assignment.article_id)
+            .where(other.project_id == project_id)
+            .exists()
+        )
+        assigned = (
+            select(Assignment.article_id)
+            .where(Assignment.article_id == Article.id, Assignment.user_id == user_id)
+            .exists()
+        )
+        query = query.where(assigned | ~has_assignments)
+    return query.order_by(Article.id).limit(1)
