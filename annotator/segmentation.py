@@ -18,7 +18,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from annotator.attribution import analyse_article
-from annotator.exchange.apply import load_current_annotations
+from annotator.exchange.apply import append_event, load_current_annotations
 from annotator.ingest.parsed import ParsedArticle, ParsedUnit
 from annotator.models import (
     Annotation,
@@ -287,19 +287,18 @@ def _move_annotations(
             moved.append(ann.id)
             continue
         superseded += 1
-        session.execute(
-            insert(AnnotationEvent).values(
-                annotation_id=ann.id,
-                unit_id=to_unit,
-                annotator_id=annotator_id,
-                actor_id=actor_id,
-                action=SUPERSEDED,
-                version=ann.version + 1,
-                label=_label_names(session, [ann.label_id]).get(ann.label_id),
-                sources=_source_names(session, ann.source_ids),
-                note=ann.note,
-                at=utcnow(),
-            )
+        append_event(
+            session,
+            annotation_id=ann.id,
+            unit_id=to_unit,
+            annotator_id=annotator_id,
+            actor_id=actor_id,
+            action=SUPERSEDED,
+            version=ann.version + 1,
+            label=_label_names(session, [ann.label_id]).get(ann.label_id),
+            sources=_source_names(session, ann.source_ids),
+            note=ann.note,
+            at=utcnow(),
         )
         session.execute(delete(Annotation).where(Annotation.id == ann.id))
     return moved, superseded
@@ -335,19 +334,18 @@ def _flag(
             .where(Annotation.id == ann.id)
             .values(flagged=True, previous_text=previous, version=ann.version + 1)
         )
-        session.execute(
-            insert(AnnotationEvent).values(
-                annotation_id=ann.id,
-                unit_id=unit_id,
-                annotator_id=annotator_id,
-                actor_id=actor_id,
-                action=ACTION,
-                version=ann.version + 1,
-                label=labels.get(ann.label_id),
-                sources=_source_names(session, ann.source_ids),
-                note=ann.note,
-                at=now,
-            )
+        append_event(
+            session,
+            annotation_id=ann.id,
+            unit_id=unit_id,
+            annotator_id=annotator_id,
+            actor_id=actor_id,
+            action=ACTION,
+            version=ann.version + 1,
+            label=labels.get(ann.label_id),
+            sources=_source_names(session, ann.source_ids),
+            note=ann.note,
+            at=now,
         )
     return len(current)
 

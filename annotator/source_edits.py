@@ -14,13 +14,12 @@ from sqlalchemy import String, cast, delete, exists, func, insert, select, updat
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
-from annotator.exchange.apply import load_current_annotations
+from annotator.exchange.apply import append_event, load_current_annotations
 from annotator.models import (
     NAME_MAX,
     NOTE_MAX,
     SOURCE_KINDS,
     Annotation,
-    AnnotationEvent,
     AnnotationSource,
     Article,
     Gold,
@@ -239,19 +238,18 @@ def _merge_annotations(
             insert(AnnotationSource),
             [{"annotation_id": ann.id, "position": i, "source_id": s} for i, s in enumerate(ids)],
         )
-        session.execute(
-            insert(AnnotationEvent).values(
-                annotation_id=ann.id,
-                unit_id=unit_id,
-                annotator_id=annotator_id,
-                actor_id=actor_id,
-                action=MERGE_ACTION,
-                version=ann.version + 1,
-                label=labels.get(ann.label_id),
-                sources=[names[s] for s in ids],
-                note=ann.note,
-                at=now,
-            )
+        append_event(
+            session,
+            annotation_id=ann.id,
+            unit_id=unit_id,
+            annotator_id=annotator_id,
+            actor_id=actor_id,
+            action=MERGE_ACTION,
+            version=ann.version + 1,
+            label=labels.get(ann.label_id),
+            sources=[names[s] for s in ids],
+            note=ann.note,
+            at=now,
         )
         changed += 1
     return changed

@@ -41,6 +41,14 @@ def current_user() -> User | None:
     return g.get("user")
 
 
+def require_user() -> User:
+    """The logged-in user, for views behind ``login_required`` or ``roles_required``."""
+    user = current_user()
+    if user is None:  # a view without a guard: fail closed
+        raise PermissionError("no logged-in user")
+    return user
+
+
 def _load_user() -> None:
     # g normally lives for one request, but an app context pushed around
     # several requests (pytest-flask does) would carry another session's

@@ -14,7 +14,7 @@ from annotator.api.openapi import error_responses
 from annotator.db import get_session
 from annotator.downloads import EXPORT_FORMATS, export_response
 from annotator.ingest import IngestError, parse_text
-from annotator.models import Project, User
+from annotator.models import Project
 from annotator.overview import (
     ARTICLES_PER_PAGE,
     ProjectSummary,
@@ -24,7 +24,7 @@ from annotator.overview import (
 )
 from annotator.project_settings import import_parsed
 from annotator.views.loaders import get_project_or_404, require_reviewer
-from annotator.web import current_user, error_response, login_required
+from annotator.web import error_response, login_required, require_user
 
 ARTICLE_FIELDS = {"text", "title", "url", "published", "byline", "credits"}
 STRING_MAX = 1000  # title, byline, published, url: the longest article column
@@ -243,12 +243,6 @@ OPENAPI_PATHS: dict[str, Any] = {
 }
 
 
-def _user() -> User:
-    user = current_user()
-    assert user is not None  # login_required ran first
-    return user
-
-
 def _summary_json(summary: ProjectSummary) -> dict[str, Any]:
     return {
         "id": summary.id,
@@ -264,7 +258,7 @@ def _summary_json(summary: ProjectSummary) -> dict[str, Any]:
 @login_required
 def list_projects() -> ResponseReturnValue:
     """The projects the caller may see, each with its progress."""
-    summaries = project_summaries(get_session(), _user())
+    summaries = project_summaries(get_session(), require_user())
     return jsonify(projects=[_summary_json(summary) for summary in summaries])
 
 
@@ -272,7 +266,7 @@ def list_projects() -> ResponseReturnValue:
 @login_required
 def get_project(project_id: int) -> ResponseReturnValue:
     """A project with its labels and one page of the caller's articles."""
-    session, user = get_session(), _user()
+    session, user = get_session(), require_user()
     project = get_project_or_404(session, project_id, user)
     raw = request.args.get("page", "1")
     if not raw.isascii() or not raw.isdigit() or len(raw) > 7 or not 1 <= int(raw) <= PAGE_MAX:
@@ -364,7 +358,7 @@ def _article_input() -> dict[str, Any] | ResponseReturnValue:
 @login_required
 def import_article(project_id: int) -> ResponseReturnValue:
     """Import one article from JSON; a repeated text answers 200 with duplicate_of."""
-    session, user = get_session(), _user()
+    session, user = get_session(), require_user()
     project = get_project_or_404(session, project_id, user)
     require_reviewer(user)
     body = _article_input()
@@ -399,7 +393,7 @@ def import_article(project_id: int) -> ResponseReturnValue:
 @login_required
 def export_project(project_id: int) -> ResponseReturnValue:
     """The project's export as an attachment: format json (default), jsonl or csv."""
-    user = _user()
+    user = require_user()
     project = get_project_or_404(get_session(), project_id, user)
     require_reviewer(user)
     fmt = request.args.get("format", "json")

@@ -12,7 +12,7 @@ from annotator.access import REVIEW_ROLES
 from annotator.api import bp
 from annotator.api.openapi import error_responses
 from annotator.db import get_session
-from annotator.models import Source, Unit, User
+from annotator.models import Source, Unit
 from annotator.segmentation import (
     EditResult,
     SegmentationConflict,
@@ -28,7 +28,7 @@ from annotator.source_edits import (
     update_source,
 )
 from annotator.views.loaders import get_article_or_404, get_project_or_404
-from annotator.web import current_user, error_response, roles_required
+from annotator.web import error_response, require_user, roles_required
 
 ID_MAX = 2**31 - 1
 
@@ -205,12 +205,6 @@ OPENAPI_PATHS: dict[str, Any] = {
 }
 
 
-def _user() -> User:
-    user = current_user()
-    assert user is not None  # roles_required let the request through
-    return user
-
-
 def _body(*, optional: bool = False) -> dict[str, Any]:
     """The request's JSON object; 415 for another content type, 400 when malformed."""
     if optional and not request.get_data(cache=True):
@@ -236,7 +230,7 @@ def _unit_article(unit_id: int) -> int:
     )
     if article_id is None:
         abort(404)
-    return get_article_or_404(session, article_id, _user()).id
+    return get_article_or_404(session, article_id, require_user()).id
 
 
 def _edited(result: EditResult) -> ResponseReturnValue:
@@ -278,7 +272,7 @@ def split(unit_id: int) -> ResponseReturnValue:
     if isinstance(at, bool) or not isinstance(at, int):
         _invalid("“at” must be an integer offset into the article text")
     try:
-        return _edited(split_unit(get_session(), unit_id, at, _user().id))
+        return _edited(split_unit(get_session(), unit_id, at, require_user().id))
     except SegmentationError as error:
         return _segmentation_refused(error)
 
@@ -290,7 +284,7 @@ def merge_next(unit_id: int) -> ResponseReturnValue:
     _unit_article(unit_id)
     _body(optional=True)
     try:
-        return _edited(merge_with_next(get_session(), unit_id, _user().id))
+        return _edited(merge_with_next(get_session(), unit_id, require_user().id))
     except SegmentationError as error:
         return _segmentation_refused(error)
 
@@ -300,7 +294,7 @@ def _source(source_id: int) -> Source:
     source = session.get(Source, source_id) if source_id <= ID_MAX else None
     if source is None:
         abort(404)
-    get_project_or_404(session, source.project_id, _user())
+    get_project_or_404(session, source.project_id, require_user())
     return source
 
 
@@ -399,7 +393,7 @@ def merge_source(source_id: int) -> ResponseReturnValue:
         _invalid("“into” is not a source of this project", "unknown_source")
     assert target is not None
     try:
-        result = merge_sources(session, source, target, _user().id)
+        result = merge_sources(session, source, target, require_user().id)
     except SourceEditError as error:
         return _refused(error)
     session.commit()

@@ -280,6 +280,37 @@ def upsert_annotation(
         label_name = session.scalar(select(Label.name).where(Label.id == label_id))
     if source_names is None:
         source_names = _source_names(session, sources)
+    append_event(
+        session,
+        annotation_id=annotation_id,
+        unit_id=unit_id,
+        annotator_id=annotator_id,
+        actor_id=actor_id,
+        action=action,
+        version=new_version,
+        label=label_name,
+        sources=list(source_names),
+        note=note,
+        at=updated_at if outcome == "created" and updated_at else now,
+    )
+    return Upserted(outcome, annotation_id, new_version, stamp)
+
+
+def append_event(
+    session: Session,
+    *,
+    annotation_id: int | None,
+    unit_id: int,
+    annotator_id: int,
+    actor_id: int | None,
+    action: str,
+    version: int,
+    label: str | None,
+    sources: Sequence[str],
+    note: str,
+    at: datetime | None = None,
+) -> None:
+    """Append one row to the annotation history; every writer of history goes through here."""
     session.execute(
         insert(AnnotationEvent).values(
             annotation_id=annotation_id,
@@ -287,14 +318,13 @@ def upsert_annotation(
             annotator_id=annotator_id,
             actor_id=actor_id,
             action=action,
-            version=new_version,
-            label=label_name,
-            sources=list(source_names),
+            version=version,
+            label=label,
+            sources=list(sources),
             note=note,
-            at=updated_at if outcome == "created" and updated_at else now,
+            at=at or utcnow(),
         )
     )
-    return Upserted(outcome, annotation_id, new_version, stamp)
 
 
 def _insert_annotation(session: Session, values: dict[str, Any], expected_version: int) -> int:
@@ -341,19 +371,18 @@ def delete_annotation(
         if actual == expected_version == 0:
             return None
         raise VersionConflict(expected_version, actual)
-    session.execute(
-        insert(AnnotationEvent).values(
-            annotation_id=deleted,
-            unit_id=unit_id,
-            annotator_id=annotator_id,
-            actor_id=actor_id,
-            action="delete",
-            version=expected_version,
-            label=None,
-            sources=[],
-            note="",
-            at=utcnow(),
-        )
+    append_event(
+        session,
+        annotation_id=deleted,
+        unit_id=unit_id,
+        annotator_id=annotator_id,
+        actor_id=actor_id,
+        action="delete",
+        version=expected_version,
+        label=None,
+        sources=[],
+        note="",
+        at=utcnow(),
     )
     return deleted
 

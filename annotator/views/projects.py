@@ -44,7 +44,7 @@ from annotator.memberships import (
     list_members,
     remove_member,
 )
-from annotator.models import Article, Project, User
+from annotator.models import Article, Project
 from annotator.overview import annotator_progress, article_page, project_progress
 from annotator.progress import next_article_for
 from annotator.project_settings import (
@@ -55,21 +55,15 @@ from annotator.project_settings import (
 )
 from annotator.projects import ProjectError
 from annotator.views.loaders import get_project_or_404, require_reviewer
-from annotator.web import current_user, error_response, login_required
+from annotator.web import error_response, login_required, require_user
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 FLASH_LINES = 20
 
 
-def _user() -> User:
-    user = current_user()
-    assert user is not None  # login_required ran first
-    return user
-
-
 def _reviewer_project(project_id: int) -> Project:
     """The project (404 for non-members) if the user reviews it (403 otherwise)."""
-    user = _user()
+    user = require_user()
     project = get_project_or_404(get_session(), project_id, user)
     require_reviewer(user)
     return project
@@ -103,12 +97,12 @@ def _too_large(_error: RequestEntityTooLarge) -> Response:
 @login_required
 def show(project_id: int) -> ResponseReturnValue:
     """The project: its articles (paginated), progress, links; import form for reviewers."""
-    project = get_project_or_404(get_session(), project_id, _user())
-    return _render_show(project, ImportForm() if is_reviewer(_user()) else None)
+    project = get_project_or_404(get_session(), project_id, require_user())
+    return _render_show(project, ImportForm() if is_reviewer(require_user()) else None)
 
 
 def _render_show(project: Project, import_form: ImportForm | None, status: int = 200) -> Any:
-    session, user = get_session(), _user()
+    session, user = get_session(), require_user()
     reviewer = is_reviewer(user)
     articles = article_page(session, project.id, user, request.args.get("page", 1, type=int))
     registry = (
@@ -208,7 +202,7 @@ def _render_manage(
         "total_articles": session.scalar(
             select(func.count(Article.id)).where(Article.project_id == project.id)
         ),
-        "me": _user(),
+        "me": require_user(),
     }
     return render_template("projects/manage.html", **context), status
 
@@ -238,7 +232,7 @@ def add_member(project_id: int) -> ResponseReturnValue:
 def remove_member_view(project_id: int, user_id: int) -> ResponseReturnValue:
     """Remove a member; their untouched assignments go, their annotations stay."""
     project = _reviewer_project(project_id)
-    session, me = get_session(), _user()
+    session, me = get_session(), require_user()
     if not ActionForm().validate_on_submit():
         return error_response(400, "csrf", "The form expired. Reload the page and try again.")
     if user_id == me.id and me.role != "admin":

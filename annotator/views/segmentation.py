@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from annotator.access import REVIEW_ROLES
 from annotator.db import get_session
 from annotator.forms_sources import ID_MAX, MergeNextForm, SplitForm
-from annotator.models import Annotation, Article, Unit, User
+from annotator.models import Annotation, Article, Unit
 from annotator.segmentation import (
     EditResult,
     SegmentationConflict,
@@ -21,23 +21,17 @@ from annotator.segmentation import (
     split_unit,
 )
 from annotator.views.loaders import get_article_or_404
-from annotator.web import current_user, roles_required
+from annotator.web import require_user, roles_required
 
 bp = Blueprint("segmentation", __name__)
 # Units per page: long articles (thousands of sentences) stay quick to render.
 PER_PAGE = 200
 
 
-def _user() -> User:
-    user = current_user()
-    assert user is not None  # roles_required let the request through
-    return user
-
-
 def _article(article_id: int) -> Article:
     if article_id > ID_MAX:
         abort(404)
-    return get_article_or_404(get_session(), article_id, _user())
+    return get_article_or_404(get_session(), article_id, require_user())
 
 
 def _page(
@@ -137,7 +131,7 @@ def split(article_id: int, unit_id: int) -> ResponseReturnValue:
             get_session(),
             unit.id,
             unit.start + (form.offset.data or 0),
-            _user().id,
+            require_user().id,
             expected=expected,
         )
     except SegmentationError as error:
@@ -157,7 +151,7 @@ def merge(article_id: int, unit_id: int) -> ResponseReturnValue:
         return _page(article, _page_number(), 422, {unit_id: messages})
     expected = (form.start.data or 0, form.end.data or 0)
     try:
-        result = merge_with_next(get_session(), unit.id, _user().id, expected=expected)
+        result = merge_with_next(get_session(), unit.id, require_user().id, expected=expected)
     except SegmentationError as error:
         return _refused(article, unit_id, error)
     return _back(article, unit_id, _summary("Merged the sentence with the next one.", result))

@@ -19,7 +19,7 @@ from annotator.forms_sources import (
     RemoveAliasForm,
     RenameForm,
 )
-from annotator.models import Project, Source, User
+from annotator.models import Project, Source
 from annotator.registry import SourceIndex
 from annotator.source_edits import (
     SourceEditError,
@@ -33,7 +33,7 @@ from annotator.source_edits import (
     usage_counts,
 )
 from annotator.views.loaders import get_project_or_404
-from annotator.web import current_user, roles_required
+from annotator.web import require_user, roles_required
 
 bp = Blueprint("sources", __name__)
 PER_PAGE = 50
@@ -41,17 +41,11 @@ PER_PAGE = 50
 CHOICES_MAX = 2000
 
 
-def _user() -> User:
-    user = current_user()
-    assert user is not None  # roles_required let the request through
-    return user
-
-
 @bp.get("/sources")
 @roles_required(*REVIEW_ROLES)
 def registry() -> ResponseReturnValue:
     """A project's registry, filtered, sorted and paginated."""
-    session, user = get_session(), _user()
+    session, user = get_session(), require_user()
     form = RegistryQueryForm(request.args)
     valid = form.validate()
     if form.project.errors:
@@ -92,7 +86,7 @@ def _load(source_id: int) -> Source:
     source = session.get(Source, source_id) if source_id <= ID_MAX else None
     if source is None:
         abort(404)
-    get_project_or_404(session, source.project_id, _user())
+    get_project_or_404(session, source.project_id, require_user())
     return source
 
 
@@ -213,7 +207,7 @@ def alias_remove(source_id: int) -> ResponseReturnValue:
 @roles_required(*REVIEW_ROLES)
 def merge(source_id: int) -> ResponseReturnValue:
     """Merge this source into another one of the project, chosen by name or alias."""
-    session, user = get_session(), _user()
+    session, user = get_session(), require_user()
     source = _load(source_id)
     form = MergeForm()
     if not form.validate():
