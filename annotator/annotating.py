@@ -167,18 +167,26 @@ def current_annotation(session: Session, unit_id: int, annotator_id: int) -> dic
 
 def progress(session: Session, article_id: int, annotator_id: int) -> dict[str, int]:
     """Sentences of the article the annotator has labelled, and all of them (one query)."""
+    done, total = session.execute(
+        _PROGRESS, {"article_id": article_id, "annotator_id": annotator_id}
+    ).one()
+    return {"done": int(done), "total": int(total)}
+
+
+def _progress_query() -> Select[Any]:
+    # Built once: every save answers with the article's progress.
     sentences = (
         select(func.count())
         .select_from(Unit)
-        .where(Unit.article_id == article_id, Unit.kind == "sentence")
+        .where(Unit.article_id == bindparam("article_id"), Unit.kind == "sentence")
     )
     labelled = sentences.join(Annotation, Annotation.unit_id == Unit.id).where(
-        Annotation.annotator_id == annotator_id
+        Annotation.annotator_id == bindparam("annotator_id")
     )
-    done, total = session.execute(
-        select(labelled.scalar_subquery(), sentences.scalar_subquery())
-    ).one()
-    return {"done": int(done), "total": int(total)}
+    return select(labelled.scalar_subquery(), sentences.scalar_subquery())
+
+
+_PROGRESS = _progress_query()
 
 
 def article_view(session: Session, article: Article, annotator: User, viewer: User) -> dict:

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from annotator.models import ApiToken, LoginSession, User, utcnow
@@ -55,15 +55,19 @@ def start_login_session(session: Session, user: User, *, now: datetime | None = 
     return token
 
 
+# Built once: it runs on every request of a logged-in browser.
+_SESSION_USER = (
+    select(User, LoginSession.expires_at)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(LoginSession.id == bindparam("digest"))
+)
+
+
 def user_for_session_token(
     session: Session, token: str, *, now: datetime | None = None
 ) -> User | None:
     """The user of a live login session, or None when it ended or expired."""
-    row = session.execute(
-        select(User, LoginSession.expires_at)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.id == _digest(token))
-    ).first()
+    row = session.execute(_SESSION_USER, {"digest": _digest(token)}).first()
     if row is None:
         return None
     user, expires_at = row
