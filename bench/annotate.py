@@ -77,7 +77,9 @@ def build_database(instance: Path, url: str | None, users: int) -> dict[str, lis
     return articles
 
 
-def start_server(instance: Path, url: str | None, workers: int, port: int) -> subprocess.Popen:
+def start_server(
+    instance: Path, url: str | None, workers: int, port: int, threads: int
+) -> subprocess.Popen:
     """Start gunicorn on the app and wait until it answers."""
     env = dict(os.environ, ANNOTATOR_INSTANCE_PATH=str(instance), ANNOTATOR_SECRET_KEY="bench")
     if url:
@@ -122,13 +124,17 @@ async def log_in(connection: Connection, username: str) -> None:
     assert response.status == 302, f"login failed: {response.status}"
 
 
-async def csrf_and_units(connection: Connection, article_id: int) -> tuple[str, list[int]]:
-    """The page's CSRF token and the article's sentence unit ids."""
+async def csrf_and_units(connection: Connection, article_id: int) -> tuple[str, dict[int, int]]:
+    """The page's CSRF token and the article's sentence unit ids with their current versions."""
     page = await connection.request("GET", f"/articles/{article_id}/annotate")
     token = re.search(rb'name="csrf-token" content="([^"]+)"', page.body)
     assert token, "no CSRF meta tag on the annotation page"
     data = await connection.request("GET", f"/api/v1/articles/{article_id}")
-    units = [u["id"] for u in json.loads(data.body)["units"] if u["kind"] == "sentence"]
+    units = {
+        u["id"]: (u["annotation"] or {}).get("version", 0)
+        for u in json.loads(data.body)["units"]
+        if u["kind"] == "sentence"
+    }
     return token.group(1).decode(), units
 
 
@@ -143,8 +149,8 @@ async def saver(
     """One annotator saving labels as fast as the server answers."""
     connection = Connection("127.0.0.1", port)
     await log_in(connection, f"bench{number}")
-    token, units = await csrf_and_units(connection, article_id)
-    versions = dict.fromkeys(units, 0)
+    token, versions = await csrf_and_units(connection, article_id)
+    units = list(versions)
     rng = random.Random(number)
     headers = {"Content-Type": "application/json", "X-CSRFToken": token}
     await ready.wait()
@@ -231,6 +237,7 @@ def main() -> None:
     parser.add_argument("--clients", default="10,50")
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="gthread threads per worker")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     counts = [int(c) for c in args.clients.split(",")]
@@ -238,7 +245,7 @@ def main() -> None:
         instance = Path(tmp)
         articles = build_database(instance, args.database_url, max(counts))
         port = free_port()
-        server = start_server(instance, args.database_url, args.workers, port)
+        server = start_server(instance, args.database_url, args.workers, port, args.threads)
         try:
             rows = []
             for clients in counts:
@@ -255,7 +262,8 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=10)
     engine = (args.database_url or "sqlite").split(":")[0]
-    print(f"gunicorn {args.workers} workers, {engine}, {args.duration:.0f} s per run")
+    kind = f"gthread x{args.threads}" if args.threads > 1 else "sync"
+    print(f"gunicorn {args.workers} {kind} workers, {engine}, {args.duration:.0f} s per run")
     print(
         f"{'what':<28}{'clients':>8}{'per s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
         f"{'errors':>8}"
