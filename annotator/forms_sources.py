@@ -15,7 +15,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import HiddenInput
 
 from annotator.models import NAME_MAX, SOURCE_KINDS
-from annotator.source_edits import DESCRIPTION_MAX, SORTS
+from annotator.source_edits import DESCRIPTION_MAX
+from annotator.source_usage import SORTS
 
 # Ids and offsets beyond a 32-bit integer exist in no table: refusing them in the
 # form keeps them away from engines that would raise on an overflowing parameter.

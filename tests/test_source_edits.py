@@ -22,15 +22,12 @@ from annotator.registry import SourceIndex
 from annotator.source_edits import (
     SourceEditError,
     add_alias,
-    like_pattern,
     merge_sources,
-    registry_page,
     remove_alias,
     rename_source,
-    source_citations,
     update_source,
-    usage_counts,
 )
+from annotator.source_usage import like_pattern, registry_page, source_citations, usage_counts
 from tests.helpers import add_article, add_project, add_user
 
 TEXT = (

@@ -25,13 +25,11 @@ from annotator.source_edits import (
     SourceEditError,
     add_alias,
     merge_sources,
-    registry_page,
     remove_alias,
     rename_source,
-    source_citations,
     update_source,
-    usage_counts,
 )
+from annotator.source_usage import registry_page, source_citations, usage_counts
 from annotator.views.loaders import get_project_or_404
 from annotator.web import require_user, roles_required
 
