@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
 from annotator.models import Article, Assignment, Project, ProjectMember, User
@@ -75,3 +77,30 @@ def add_member(session: Session, project_id: int, user_id: int) -> bool:
         return False
     session.add(ProjectMember(project_id=project_id, user_id=user_id))
     return True
+
+
+def visible_article_clause(user_id: Any, role: str) -> ColumnElement[bool]:
+    """A WHERE clause on ``Article`` with the rules of ``annotator.access``, correlated,
+    so a unit, its article and the caller's right to open it load in one query."""
+    clauses: list[ColumnElement[bool]] = []
+    if role != "admin":
+        clauses.append(
+            exists().where(
+                ProjectMember.project_id == Article.project_id, ProjectMember.user_id == user_id
+            )
+        )
+    if role not in ("admin", "reviewer"):
+        other = aliased(Article)
+        project_has_assignments = exists().where(
+            Assignment.article_id == other.id, other.project_id == Article.project_id
+        )
+        assigned = exists().where(
+            Assignment.article_id == Article.id, Assignment.user_id == user_id
+        )
+        clauses.append(assigned | ~project_has_assignments)
+    if not clauses:
+        return Article.id.is_not(None)
+    result = clauses[0]
+    for clause in clauses[1:]:
+        result = result & clause
+    return result

@@ -13,10 +13,10 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, func, select, text
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Integer, Select, bindparam, func, select, text
+from sqlalchemy.orm import Session
 
-from annotator.access import is_reviewer
+from annotator.access import is_reviewer, visible_article_clause
 from annotator.db import wants_write
 from annotator.exchange.apply import (
     CurrentAnnotation,
@@ -29,11 +29,9 @@ from annotator.models import (
     Annotation,
     AnnotationSource,
     Article,
-    Assignment,
     Label,
     Mention,
     Project,
-    ProjectMember,
     Source,
     Unit,
     User,
@@ -75,33 +73,6 @@ class SaveRequest:
     note: str
     expected_version: int
     seconds_spent: float | None = None
-
-
-def visible_article_clause(user_id: Any, role: str) -> ColumnElement[bool]:
-    """A WHERE clause on ``Article`` with the rules of ``annotator.access``, correlated,
-    so a unit, its article and the caller's right to open it load in one query."""
-    clauses: list[ColumnElement[bool]] = []
-    if role != "admin":
-        clauses.append(
-            exists().where(
-                ProjectMember.project_id == Article.project_id, ProjectMember.user_id == user_id
-            )
-        )
-    if role not in ("admin", "reviewer"):
-        other = aliased(Article)
-        project_has_assignments = exists().where(
-            Assignment.article_id == other.id, other.project_id == Article.project_id
-        )
-        assigned = exists().where(
-            Assignment.article_id == Article.id, Assignment.user_id == user_id
-        )
-        clauses.append(assigned | ~project_has_assignments)
-    if not clauses:
-        return Article.id.is_not(None)
-    result = clauses[0]
-    for clause in clauses[1:]:
-        result = result & clause
-    return result
 
 
 def _annotation_dict(

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session
 
-from annotator.access import add_member, can_see_article
+from annotator.access import add_member, can_see_article, visible_article_clause
 from annotator.annotating import (
     AnnotationConflict,
     InvalidAnnotation,
@@ -18,7 +18,6 @@ from annotator.annotating import (
     article_view,
     remove_annotation,
     save_annotation,
-    visible_article_clause,
 )
 from annotator.models import (
     Annotation,
