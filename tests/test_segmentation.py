@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from annotator.exchange.apply import upsert_annotation, upsert_gold
+from annotator.exchange.apply import upsert_annotation
+from annotator.exchange.gold import upsert_gold
 from annotator.models import Annotation, AnnotationEvent, Article, Gold, Unit, User
 from annotator.projects import label_ids
 from annotator.segmentation import (

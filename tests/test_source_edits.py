@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from annotator.exchange.apply import upsert_annotation, upsert_gold
+from annotator.exchange.apply import upsert_annotation
+from annotator.exchange.gold import upsert_gold
 from annotator.models import (
     Annotation,
     AnnotationEvent,

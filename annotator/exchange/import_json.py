@@ -9,13 +9,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from annotator.exchange.apply import (
-    load_current_annotations,
-    load_current_gold,
-    upsert_annotation,
-    upsert_gold,
-)
+from annotator.exchange.apply import load_current_annotations, upsert_annotation
 from annotator.exchange.document import check_document, read_document
+from annotator.exchange.gold import load_current_gold, upsert_gold
 from annotator.exchange.summary import ImportProblems, ImportSummary
 from annotator.exchange.times import parse_iso
 from annotator.exchange.users import ensure_users
