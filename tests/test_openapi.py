@@ -55,3 +55,38 @@ def test_huge_ids_are_404_not_500(app: Flask) -> None:
         "/api/v1/articles/99999999999999999999",
     ):
         assert client.get(url).status_code == 404, url
+
+
+def test_every_json_route_refuses_bad_bodies_alike(app: Flask) -> None:
+    """Deep nesting, bad UTF-8 and a wrong content type: 400/415 everywhere, never 5xx."""
+    from tests.helpers import add_project, add_user, app_session
+
+    with app_session(app) as session:
+        project = add_project(session)
+        add_user(session, "boss", "admin", project=project)
+        session.commit()
+        project_id = project.id
+    from annotator.auth import create_api_token
+    from annotator.users import get_user_by_name
+
+    with app_session(app) as session:
+        user = get_user_by_name(session, "boss")
+        assert user is not None
+        token = create_api_token(session, user, "test")
+        session.commit()
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    routes = [
+        ("post", f"/api/v1/projects/{project_id}/articles"),
+        ("post", f"/api/v1/projects/{project_id}/sources"),
+        ("patch", "/api/v1/sources/1"),
+    ]
+    for method, url in routes:
+        call = getattr(client, method)
+        deep = b"[" * 100_000 + b"]" * 100_000
+        for body, status in ((deep, 400), (b"\xff\xfe{}", 400)):
+            response = call(url, data=body, headers={**auth, "Content-Type": "application/json"})
+            assert response.status_code in (status, 404), (url, response.status_code)
+            assert response.status_code != 500
+        response = call(url, data=b"{}", headers={**auth, "Content-Type": "text/plain"})
+        assert response.status_code in (415, 404), (url, response.status_code)

@@ -3,7 +3,6 @@ unit's annotation, and a fresh CSRF token for a page whose token went stale."""
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -23,6 +22,7 @@ from annotator.annotating import (
     save_annotation,
 )
 from annotator.api import bp
+from annotator.api.body import BadBody, json_body
 from annotator.api.openapi import error_responses
 from annotator.db import get_session
 from annotator.models import LABEL_NAME_MAX, NAME_MAX, NOTE_MAX, SOURCE_KINDS, UNIT_KINDS, User
@@ -37,29 +37,6 @@ MAX_SECONDS = 24 * 3600.0
 # Tab, newline and carriage return are fine in a note; other C0 controls (NUL
 # above all, which PostgreSQL cannot store) are not.
 _NOTE_CONTROLS = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r"}
-
-
-class BadBody(Exception):
-    """A request body that is not JSON (415) or not well-formed (400)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        self.status, self.code, self.message = status, code, message
-        super().__init__(message)
-
-    def response(self) -> ResponseReturnValue:
-        """The JSON error answer."""
-        return error_response(self.status, self.code, self.message)
-
-
-def json_body() -> Any:
-    """The request's JSON body; ``BadBody`` for another content type or malformed JSON."""
-    if request.mimetype != "application/json":
-        raise BadBody(415, "unsupported_media_type", "send the body as application/json")
-    try:
-        return json.loads(request.get_data(cache=False))
-    except (ValueError, RecursionError):
-        # ValueError covers bad UTF-8 too; RecursionError a pathologically nested body.
-        raise BadBody(400, "bad_json", "the body is not well-formed JSON") from None
 
 
 def storable(value: str) -> bool:

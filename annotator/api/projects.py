@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import BadRequest
 
 from annotator.access import is_reviewer
 from annotator.api import bp
+from annotator.api.body import BadBody, json_body
 from annotator.api.openapi import error_responses
 from annotator.db import get_session
 from annotator.downloads import EXPORT_FORMATS, export_response
@@ -318,12 +318,10 @@ def _project_json(project: Project) -> dict[str, Any]:
 
 def _article_input() -> dict[str, Any] | ResponseReturnValue:
     """The validated JSON body, or an error response (400, 413, 415, 422)."""
-    if not request.is_json:
-        return error_response(415, "unsupported_media_type", "send Content-Type application/json")
     try:
-        body = request.get_json()
-    except BadRequest:
-        return error_response(400, "bad_json", "the body is not valid JSON")
+        body = json_body()
+    except BadBody as error:
+        return error.response()
     if not isinstance(body, dict):
         return error_response(422, "invalid", "the body must be a JSON object")
     unknown = sorted(set(body) - ARTICLE_FIELDS)

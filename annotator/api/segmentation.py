@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from annotator.access import REVIEW_ROLES
 from annotator.api import bp
+from annotator.api.body import BadBody, json_body
 from annotator.api.openapi import error_responses
 from annotator.db import get_session
 from annotator.models import Source, Unit
@@ -209,9 +210,10 @@ def _body(*, optional: bool = False) -> dict[str, Any]:
     """The request's JSON object; 415 for another content type, 400 when malformed."""
     if optional and not request.get_data(cache=True):
         return {}
-    if not request.is_json:
-        abort(error_response(415, "unsupported_media_type", "send Content-Type: application/json"))
-    body = request.get_json(silent=True)
+    try:
+        body = json_body()
+    except BadBody as error:
+        abort(error.response())
     if not isinstance(body, dict):
         abort(error_response(400, "bad_json", "the body must be a JSON object"))
     return body

@@ -9,7 +9,8 @@ from flask.typing import ResponseReturnValue
 
 from annotator.annotating import MAX_ID
 from annotator.api import bp
-from annotator.api.annotations import BadBody, json_body, json_content, ref, storable
+from annotator.api.annotations import json_content, ref, storable
+from annotator.api.body import BadBody, json_body
 from annotator.api.openapi import error_responses
 from annotator.db import get_session
 from annotator.models import NAME_MAX, SOURCE_KINDS
