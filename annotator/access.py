@@ -9,9 +9,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, Integer, bindparam, exists, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
@@ -64,11 +65,21 @@ def visible_articles(user: User, project_id: int) -> Select[tuple[Article]]:
 
 
 def can_see_article(session: Session, user: User, article_id: int) -> Article | None:
-    """The article if ``user`` may open it, else None (callers answer 404 either way)."""
-    project_id = session.scalar(select(Article.project_id).where(Article.id == article_id))
-    if project_id is None or not can_see_project(session, user, project_id):
-        return None
-    return session.scalar(visible_articles(user, project_id).where(Article.id == article_id))
+    """The article if ``user`` may open it, else None (callers answer 404 either way).
+
+    One query, built once per role: every annotation page load runs it.
+    """
+    return session.scalar(
+        _visible_article(user.role), {"article_id": article_id, "user_id": user.id}
+    )
+
+
+@functools.cache
+def _visible_article(role: str) -> Select[tuple[Article]]:
+    return select(Article).where(
+        Article.id == bindparam("article_id", type_=Integer),
+        visible_article_clause(bindparam("user_id", type_=Integer), role),
+    )
 
 
 def add_member(session: Session, project_id: int, user_id: int) -> bool:

@@ -2,9 +2,9 @@
 
 ``article_view`` builds the article dict of the annotation API contract in a
 fixed number of queries whatever the article's length. ``save_annotation`` and
-``remove_annotation`` are the web's write path: a handful of statements and no
-commit (the caller commits once). Both only ever touch the caller's own
-annotation, and only on articles the caller may open.
+``remove_annotation`` are the web's write path: look-ups first, then the write
+lock for a handful of statements and one commit. Both only ever touch the
+caller's own annotation, and only on articles the caller may open.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def _annotation_dict(
     }
 
 
-def _annotations_query(annotator_id: int) -> Any:
+def _annotations_query() -> Select[Any]:
     return (
         select(
             Annotation.unit_id,
@@ -112,9 +112,56 @@ def _annotations_query(annotator_id: int) -> Any:
         .join(Label, Label.id == Annotation.label_id)
         .outerjoin(AnnotationSource, AnnotationSource.annotation_id == Annotation.id)
         .outerjoin(Source, Source.id == AnnotationSource.source_id)
-        .where(Annotation.annotator_id == annotator_id)
+        .where(Annotation.annotator_id == bindparam("annotator_id", type_=Integer))
         .order_by(Annotation.unit_id, AnnotationSource.position)
     )
+
+
+# The page's and the save's statements are built once with bound parameters:
+# building a select costs SQLAlchemy more than SQLite needs to run it.
+_UNIT_ANNOTATION = _annotations_query().where(
+    Annotation.unit_id == bindparam("unit_id", type_=Integer)
+)
+_ARTICLE_ANNOTATIONS = (
+    _annotations_query()
+    .join(Unit, Unit.id == Annotation.unit_id)
+    .where(Unit.article_id == bindparam("article_id", type_=Integer))
+)
+_PROJECT = select(Project.id, Project.name, Project.suggestion_mode).where(
+    Project.id == bindparam("project_id", type_=Integer)
+)
+_LABELS = (
+    select(Label.id, Label.name, Label.key, Label.description)
+    .where(Label.project_id == bindparam("project_id", type_=Integer))
+    .order_by(Label.position)
+)
+_UNITS = (
+    select(
+        Unit.id,
+        Unit.index,
+        Unit.kind,
+        Unit.start,
+        Unit.end,
+        Unit.suggested_label,
+        Unit.suggested_sources,
+        Unit.suggestion_cues,
+    )
+    .where(Unit.article_id == bindparam("article_id", type_=Integer))
+    .order_by(Unit.position)
+)
+_MENTIONS = (
+    select(Mention.source_id, Source.name, Mention.start, Mention.end)
+    .join(Source, Source.id == Mention.source_id)
+    .where(Mention.article_id == bindparam("article_id", type_=Integer))
+    .order_by(Mention.start, Mention.end)
+)
+_LABEL_ID = select(Label.id).where(
+    Label.project_id == bindparam("project_id"), Label.name == bindparam("name")
+)
+_SOURCES = select(Source.id, Source.name, Source.kind).where(
+    Source.project_id == bindparam("project_id"),
+    Source.id.in_(bindparam("ids", expanding=True)),
+)
 
 
 def _collect_annotations(rows: Any) -> dict[int, dict[str, Any]]:
@@ -132,7 +179,7 @@ def _collect_annotations(rows: Any) -> dict[int, dict[str, Any]]:
 
 def current_annotation(session: Session, unit_id: int, annotator_id: int) -> dict[str, Any] | None:
     """The stored annotation of one unit and annotator as the API shows it, or None."""
-    rows = session.execute(_annotations_query(annotator_id).where(Annotation.unit_id == unit_id))
+    rows = session.execute(_UNIT_ANNOTATION, {"annotator_id": annotator_id, "unit_id": unit_id})
     return _collect_annotations(rows).get(unit_id)
 
 
@@ -169,52 +216,27 @@ def article_view(session: Session, article: Article, annotator: User, viewer: Us
     """
     if viewer.id != annotator.id and not is_reviewer(viewer):
         raise PermissionError("only reviewers and admins see other people's annotations")
-    project = session.get(Project, article.project_id)
-    assert project is not None  # the article's foreign key guarantees it
-    labels = session.execute(
-        select(Label.id, Label.name, Label.key, Label.description)
-        .where(Label.project_id == project.id)
-        .order_by(Label.position)
-    ).all()
-    units = session.execute(
-        select(
-            Unit.id,
-            Unit.index,
-            Unit.kind,
-            Unit.start,
-            Unit.end,
-            Unit.suggested_label,
-            Unit.suggested_sources,
-            Unit.suggestion_cues,
-        )
-        .where(Unit.article_id == article.id)
-        .order_by(Unit.position)
-    ).all()
+    # Column-only selects on the session's connection: the ORM's result layer
+    # adds nothing here and costs more than the queries themselves.
+    db = session.connection()
+    project = db.execute(_PROJECT, {"project_id": article.project_id}).one()
+    labels = db.execute(_LABELS, {"project_id": project.id}).all()
+    units = db.execute(_UNITS, {"article_id": article.id}).all()
     annotations = _collect_annotations(
-        session.execute(
-            _annotations_query(annotator.id)
-            .join(Unit, Unit.id == Annotation.unit_id)
-            .where(Unit.article_id == article.id)
-        )
+        db.execute(_ARTICLE_ANNOTATIONS, {"annotator_id": annotator.id, "article_id": article.id})
     )
-    mentions = session.execute(
-        select(Mention.source_id, Source.name, Mention.start, Mention.end)
-        .join(Source, Source.id == Mention.source_id)
-        .where(Mention.article_id == article.id)
-        .order_by(Mention.start, Mention.end)
-    ).all()
+    mentions = db.execute(_MENTIONS, {"article_id": article.id}).all()
     show_suggestions = project.suggestion_mode != "hidden"
     suggested: dict[int, dict[str, Any]] = {}
     if show_suggestions:
         wanted = {sid for unit in units for sid in unit.suggested_sources or ()}
         # One query for all suggested sources; the project filter drops ids a
         # merge or deletion left behind in the JSON lists.
-        for sid, name, kind in session.execute(
-            select(Source.id, Source.name, Source.kind).where(
-                Source.project_id == project.id, Source.id.in_(sorted(wanted))
-            )
-        ):
-            suggested[sid] = {"id": sid, "name": name, "kind": kind}
+        if wanted:
+            for sid, name, kind in db.execute(
+                _SOURCES, {"project_id": project.id, "ids": sorted(wanted)}
+            ):
+                suggested[sid] = {"id": sid, "name": name, "kind": kind}
     label_names = {label.name for label in labels}
     unit_dicts = []
     done = total = 0
@@ -331,15 +353,6 @@ def _unit_lookup(role: str) -> Select[Any]:
     )
 
 
-_LABEL_ID = select(Label.id).where(
-    Label.project_id == bindparam("project_id"), Label.name == bindparam("name")
-)
-_SOURCES = select(Source.id, Source.name, Source.kind).where(
-    Source.project_id == bindparam("project_id"),
-    Source.id.in_(bindparam("ids", expanding=True)),
-)
-
-
 def _load_unit(
     session: Session, unit_id: int, user: User
 ) -> tuple[int, int, CurrentAnnotation | None, str | None]:
@@ -358,13 +371,16 @@ def _load_unit(
 
 
 def save_annotation(session: Session, unit_id: int, user: User, request: SaveRequest) -> dict:
-    """Save the user's own annotation of a sentence; returns {"annotation", "progress"}.
+    """Save the user's own annotation of a sentence and commit; returns {"annotation", "progress"}.
 
     Raises ``UnitNotFound`` (404), ``InvalidAnnotation`` (422) or
-    ``AnnotationConflict`` (409). The caller commits.
+    ``AnnotationConflict`` (409), with nothing written. The look-ups run before
+    the write lock is taken (see ``begin_write``): on SQLite one writer at a time
+    holds it, so it covers only the conditional upsert and the commit. A read
+    that went stale in between cannot cause a lost update: the update applies
+    only to the version read, and a concurrent first save hits the unique key.
     """
     user_id = user.id
-    begin_write(session)
     article_id, project_id, current, previous = _load_unit(session, unit_id, user)
     label_id = session.scalar(_LABEL_ID, {"project_id": project_id, "name": request.label})
     if label_id is None:
@@ -378,6 +394,7 @@ def save_annotation(session: Session, unit_id: int, user: User, request: SaveReq
         if len(found) != len(request.sources):
             raise InvalidAnnotation("sources", "every source must belong to this project")
     sources = [found[s] for s in request.sources]
+    begin_write(session)
     try:
         result = upsert_annotation(
             session,
@@ -397,6 +414,7 @@ def save_annotation(session: Session, unit_id: int, user: User, request: SaveReq
         )
     except VersionConflict:
         raise AnnotationConflict(current_annotation(session, unit_id, user_id)) from None
+    session.commit()
     annotation = _annotation_dict(
         request.label,
         sources,
@@ -410,15 +428,17 @@ def save_annotation(session: Session, unit_id: int, user: User, request: SaveReq
 
 
 def remove_annotation(session: Session, unit_id: int, user: User, expected_version: int) -> dict:
-    """Delete the user's own annotation of a sentence; returns {"annotation": None, "progress"}.
+    """Delete the user's own annotation of a sentence and commit; returns {"annotation": None,
+    "progress"}.
 
-    Raises ``UnitNotFound`` or ``AnnotationConflict``; the caller commits.
+    Raises ``UnitNotFound`` or ``AnnotationConflict`` with nothing deleted.
     """
     user_id = user.id
-    begin_write(session)
     article_id, _, _, _ = _load_unit(session, unit_id, user)
+    begin_write(session)
     try:
         delete_annotation(session, unit_id, user_id, user_id, expected_version)
     except VersionConflict:
         raise AnnotationConflict(current_annotation(session, unit_id, user_id)) from None
+    session.commit()
     return {"annotation": None, "progress": progress(session, article_id, user_id)}

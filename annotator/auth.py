@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from annotator.models import ApiToken, LoginSession, User, utcnow
 from annotator.users import check_password, get_user_by_name, hash_password
 
-SESSION_LIFETIME = timedelta(days=14)
+SESSION_LIFETIME = timedelta(days=14)  # the cookie's lifetime too (config.py)
 # Recording every use of an API token would turn each read into a write.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 # A fixed hash to verify against when the user does not exist, so an unknown

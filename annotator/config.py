@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_MAX_BYTES": 16 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # The cookie lives as long as the server-side login session (14 days from
+    # login, auth.SESSION_LIFETIME) and is not re-signed on every response.
+    "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "WTF_CSRF_TIME_LIMIT": None,
 }
 

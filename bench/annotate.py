@@ -1,7 +1,7 @@
 """Load test of the annotation API and page under gunicorn.
 
-    python bench/annotate.py [--clients 10,50] [--duration 10] [--workers 2]
-                             [--database-url URL]
+    python bench/annotate.py [--target app|ceiling|both] [--clients 10,50] [--duration 10]
+                             [--workers 2] [--threads N] [--database-url URL]
 
 Simulated annotators log in through /login, then (1) save labels through
 PUT /api/v1/units/<id>/annotation with the version they last saw, and (2) load
@@ -77,13 +77,23 @@ def build_database(instance: Path, url: str | None, users: int) -> dict[str, lis
     return articles
 
 
+def build_ceiling(url: str, users: int) -> list[list[int]]:
+    """The ceiling app's tables with the same 50-sentence articles; unit ids per article."""
+    from bench.ceiling_app import populate
+
+    rng = random.Random(5)
+    articles = {n + 1: [sentence(rng) for _ in range(50)] for n in range(users)}
+    return list(populate(url, articles).values())
+
+
 def start_server(
-    instance: Path, url: str | None, workers: int, port: int, threads: int
+    instance: Path, url: str | None, workers: int, port: int, threads: int, app: str
 ) -> subprocess.Popen:
-    """Start gunicorn on the app and wait until it answers."""
+    """Start gunicorn on ``app`` and wait until it answers."""
     env = dict(os.environ, ANNOTATOR_INSTANCE_PATH=str(instance), ANNOTATOR_SECRET_KEY="bench")
     if url:
         env["ANNOTATOR_DATABASE_URL"] = url
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
     server = subprocess.Popen(
         [
             sys.executable,
@@ -95,7 +105,8 @@ def start_server(
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
-            "annotator:create_app()",
+            *(["-k", "gthread", "--threads", str(threads)] if threads > 1 else []),
+            app,
         ],
         env=env,
     )
@@ -138,24 +149,31 @@ async def csrf_and_units(connection: Connection, article_id: int) -> tuple[str, 
     return token.group(1).decode(), units
 
 
+async def prepare_app_client(
+    connection: Connection, number: int, article_id: int, save: bool
+) -> tuple[dict[str, str], dict[int, int]]:
+    """Log in; for savers also fetch the CSRF token and the units with their versions."""
+    await log_in(connection, f"bench{number}")
+    if not save:
+        return {}, {}
+    token, versions = await csrf_and_units(connection, article_id)
+    return {"Content-Type": "application/json", "X-CSRFToken": token}, versions
+
+
 async def saver(
-    port: int,
+    connection: Connection,
+    headers: dict[str, str],
+    versions: dict[int, int],
     number: int,
-    article_id: int,
-    deadline: float,
     figures: Figures,
     ready: asyncio.Barrier,
 ) -> None:
     """One annotator saving labels as fast as the server answers."""
-    connection = Connection("127.0.0.1", port)
-    await log_in(connection, f"bench{number}")
-    token, versions = await csrf_and_units(connection, article_id)
     units = list(versions)
     rng = random.Random(number)
-    headers = {"Content-Type": "application/json", "X-CSRFToken": token}
     await ready.wait()
     i = 0
-    while time.monotonic() < deadline:
+    while True:
         unit = units[i % len(units)]
         i += 1
         body = json.dumps(
@@ -174,38 +192,66 @@ async def saver(
         elif response.status == 409:
             current = json.loads(response.body).get("current")
             versions[unit] = current["version"] if current else 0
-    connection.close()
 
 
 async def reader(
-    port: int,
-    number: int,
+    connection: Connection,
+    headers: dict[str, str],
     article_id: int,
-    deadline: float,
     figures: Figures,
     ready: asyncio.Barrier,
 ) -> None:
     """One annotator reloading the annotation page of a 50-sentence article."""
-    connection = Connection("127.0.0.1", port)
-    await log_in(connection, f"bench{number}")
     await ready.wait()
-    while time.monotonic() < deadline:
-        await timed(connection, figures, "GET", f"/articles/{article_id}/annotate")
-    connection.close()
+    while True:
+        await timed(connection, figures, "GET", f"/articles/{article_id}/annotate", b"", headers)
+
+
+async def client(
+    target: str,
+    kind: str,
+    port: int,
+    number: int,
+    article: tuple[int, list[int]],
+    figures: Figures,
+    ready: asyncio.Barrier,
+) -> None:
+    """One simulated annotator of the real app or of the ceiling app."""
+    connection = Connection("127.0.0.1", port)
+    article_id, unit_ids = article
+    try:
+        if target == "app":
+            headers, versions = await prepare_app_client(
+                connection, number, article_id, kind == "save"
+            )
+        else:
+            # The ceiling has no accounts: the annotator travels in a header.
+            headers = {"Content-Type": "application/json", "X-Annotator": str(number + 1)}
+            versions = dict.fromkeys(unit_ids, 0)
+        if kind == "save":
+            await saver(connection, headers, versions, number, figures, ready)
+        else:
+            await reader(connection, headers, article_id, figures, ready)
+    finally:
+        connection.close()
 
 
 async def run_phase(
-    kind: str, port: int, clients: int, duration: float, articles: list[int]
+    target: str,
+    kind: str,
+    port: int,
+    clients: int,
+    duration: float,
+    articles: list[tuple[int, list[int]]],
 ) -> Figures:
     """Run ``clients`` simulated annotators of one kind for ``duration`` seconds."""
     figures = Figures()
     ready = asyncio.Barrier(clients + 1)
-    worker = saver if kind == "save" else reader
-    # Log-ins happen before the clock starts; the phase ends by cancelling the
-    # tasks, so their own deadline is only a backstop.
-    deadline = time.monotonic() + 3600
+    # Log-ins happen before the clock starts; the phase ends by cancelling the tasks.
     tasks = [
-        asyncio.create_task(worker(port, n, articles[n % len(articles)], deadline, figures, ready))
+        asyncio.create_task(
+            client(target, kind, port, n, articles[n % len(articles)], figures, ready)
+        )
         for n in range(clients)
     ]
     await ready.wait()
@@ -231,6 +277,41 @@ async def page_weight(port: int, article_id: int) -> tuple[int, dict[str, int]]:
     return sum(sizes.values()), sizes
 
 
+def measure(
+    target: str, args: argparse.Namespace, counts: list[int], instance: Path
+) -> tuple[list[tuple[str, int, dict]], tuple[int, dict[str, int]] | None]:
+    """Build the target's data, serve it under gunicorn, run every phase."""
+    url = args.database_url
+    if target == "app":
+        built = build_database(instance, url, max(counts))
+        articles = [(article_id, []) for article_id in built["50"]]
+        app = "annotator:create_app()"
+    else:
+        url = url or f"sqlite:///{instance / 'ceiling.db'}"
+        articles = [(n + 1, ids) for n, ids in enumerate(build_ceiling(url, max(counts)))]
+        app = "bench.ceiling_app:create_app()"
+    port = free_port()
+    server = start_server(instance, url, args.workers, port, args.threads, app)
+    rows = []
+    weight = None
+    try:
+        for clients in counts:
+            for kind in ("save", "page"):
+                figures = asyncio.run(
+                    run_phase(target, kind, port, clients, args.duration, articles)
+                )
+                rows.append((kind, clients, figures.summary()))
+                failed = {k: v for k, v in figures.statuses.items() if k >= 400}
+                if failed:
+                    print(f"{target} {kind} x{clients}: error statuses {failed}", file=sys.stderr)
+        if target == "app":
+            weight = asyncio.run(page_weight(port, built["200"][0]))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return rows, weight
+
+
 def main() -> None:
     """Build, serve, load, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -239,45 +320,47 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="gthread threads per worker")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--target",
+        choices=("app", "ceiling", "both"),
+        default="both",
+        help="the real app, the bare Flask + SQLAlchemy ceiling (bench/ceiling_app.py), or both",
+    )
     args = parser.parse_args()
     counts = [int(c) for c in args.clients.split(",")]
-    with tempfile.TemporaryDirectory() as tmp:
-        instance = Path(tmp)
-        articles = build_database(instance, args.database_url, max(counts))
-        port = free_port()
-        server = start_server(instance, args.database_url, args.workers, port, args.threads)
-        try:
-            rows = []
-            for clients in counts:
-                for kind in ("save", "page"):
-                    figures = asyncio.run(
-                        run_phase(kind, port, clients, args.duration, articles["50"])
-                    )
-                    rows.append((kind, clients, figures.summary()))
-                    failed = {k: v for k, v in figures.statuses.items() if k >= 400}
-                    if failed:
-                        print(f"{kind} x{clients}: error statuses {failed}", file=sys.stderr)
-            total, sizes = asyncio.run(page_weight(port, articles["200"][0]))
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-    engine = (args.database_url or "sqlite").split(":")[0]
+    targets = ["ceiling", "app"] if args.target == "both" else [args.target]
+    results = {}
+    weight = None
+    for target in targets:
+        with tempfile.TemporaryDirectory() as tmp:
+            results[target], found = measure(target, args, counts, Path(tmp))
+            weight = weight or found
+    engine = (args.database_url or "sqlite").split(":")[0].split("+")[0]
     kind = f"gthread x{args.threads}" if args.threads > 1 else "sync"
     print(f"gunicorn {args.workers} {kind} workers, {engine}, {args.duration:.0f} s per run")
     print(
-        f"{'what':<28}{'clients':>8}{'per s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-        f"{'errors':>8}"
+        f"{'target':<9}{'what':<28}{'clients':>8}{'per s':>8}{'p50 ms':>8}{'p95 ms':>8}"
+        f"{'p99 ms':>8}{'errors':>8}{'of ceiling':>11}"
     )
-    for kind, clients, s in rows:
-        what = "save (PUT annotation)" if kind == "save" else "annotation page, 50 sent."
+    ceiling = {(k, c): s["per_s"] for k, c, s in results.get("ceiling", [])}
+    for target, rows in results.items():
+        for kind, clients, s in rows:
+            what = "save (PUT annotation)" if kind == "save" else "annotation page, 50 sent."
+            share = (
+                f"{s['per_s'] / ceiling[kind, clients]:>11.0%}"
+                if target == "app" and ceiling.get((kind, clients))
+                else f"{'':>11}"
+            )
+            print(
+                f"{target:<9}{what:<28}{clients:>8}{s['per_s']:>8.0f}{s['p50']:>8.1f}"
+                f"{s['p95']:>8.1f}{s['p99']:>8.1f}{s['error_share']:>8.1%}{share}"
+            )
+    if weight:
+        total, sizes = weight
         print(
-            f"{what:<28}{clients:>8}{s['per_s']:>10.0f}{s['p50']:>9.1f}{s['p95']:>9.1f}"
-            f"{s['p99']:>9.1f}{s['error_share']:>8.1%}"
+            f"annotation page of a 200-sentence article: {total:,} bytes in total "
+            + ", ".join(f"{name} {size:,}" for name, size in sizes.items())
         )
-    print(
-        f"annotation page of a 200-sentence article: {total:,} bytes in total "
-        + ", ".join(f"{name} {size:,}" for name, size in sizes.items())
-    )
 
 
 if __name__ == "__main__":

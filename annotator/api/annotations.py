@@ -24,7 +24,7 @@ from annotator.annotating import (
 from annotator.api import bp
 from annotator.api.body import BadBody, json_body
 from annotator.api.openapi import error_responses
-from annotator.db import get_session
+from annotator.db import get_session, writes_late
 from annotator.models import LABEL_NAME_MAX, NAME_MAX, NOTE_MAX, SOURCE_KINDS, UNIT_KINDS, User
 from annotator.names import name_problem
 from annotator.users import get_user_by_name, username_key
@@ -150,6 +150,7 @@ def get_article(article_id: int) -> ResponseReturnValue:
 
 
 @bp.put("/units/<int:unit_id>/annotation")
+@writes_late
 @login_required
 def put_annotation(unit_id: int) -> ResponseReturnValue:
     """Save the caller's annotation of one sentence (optimistic versioning)."""
@@ -168,11 +169,11 @@ def put_annotation(unit_id: int) -> ResponseReturnValue:
         return _invalid(error)
     except AnnotationConflict as error:
         return _conflict(error)
-    session.commit()
     return jsonify(result)
 
 
 @bp.delete("/units/<int:unit_id>/annotation")
+@writes_late
 @login_required
 def delete_annotation(unit_id: int) -> ResponseReturnValue:
     """Delete the caller's annotation of one sentence if it is at ``expected_version``."""
@@ -188,7 +189,6 @@ def delete_annotation(unit_id: int) -> ResponseReturnValue:
         return _invalid(error)
     except AnnotationConflict as error:
         return _conflict(error)
-    session.commit()
     return jsonify(result)
 
 

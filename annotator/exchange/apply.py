@@ -7,13 +7,15 @@ write bumps the version, replaces the ordered sources and appends an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from annotator.models import (
@@ -165,6 +167,9 @@ def upsert_annotation(
         if actual != expected_version:
             raise VersionConflict(expected_version, actual)
     now = utcnow()
+    # Core statements built once, on the session's connection: the ORM adds
+    # nothing to these writes and its statement building cost more than SQLite.
+    db = session.connection()
     if current is None:
         new_version = version or 1
         stamp = updated_at or created_at or now
@@ -193,31 +198,27 @@ def upsert_annotation(
             "flagged": False,
             "previous_text": None,
         }
+        params = {"w_id": annotation_id, "w_version": current.version}
+        add = seconds_spent is None and bool(add_seconds)
         if seconds_spent is not None:
             values["seconds_spent"] = seconds_spent
-        elif add_seconds:
-            values["seconds_spent"] = Annotation.seconds_spent + add_seconds
+        elif add:
+            params["p_add_seconds"] = add_seconds  # added to the stored time
+        params |= {f"p_{key}": value for key, value in values.items()}
         # Conditional on the version read, so of two writers who read the same
         # version only the first changes the row (no lost update).
-        changed = session.execute(
-            update(Annotation)
-            .where(Annotation.id == annotation_id, Annotation.version == current.version)
-            .values(values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        changed = db.execute(_update_statement(tuple(values), add), params).rowcount
         if changed != 1:
             stored = load_current_annotation(session, unit_id, annotator_id)
             raise VersionConflict(
                 current.version if expected_version is None else expected_version,
                 stored.version if stored is not None else 0,
             )
-        session.execute(
-            delete(AnnotationSource).where(AnnotationSource.annotation_id == annotation_id)
-        )
+        db.execute(_DELETE_SOURCES, {"p_annotation_id": annotation_id})
         outcome = "updated"
     if sources:
-        session.execute(
-            insert(AnnotationSource),
+        db.execute(
+            _INSERT_SOURCE,
             [
                 {"annotation_id": annotation_id, "position": i, "source_id": s}
                 for i, s in enumerate(sources)
@@ -258,36 +259,92 @@ def append_event(
     at: datetime | None = None,
 ) -> None:
     """Append one row to the annotation history; every writer of history goes through here."""
-    session.execute(
-        insert(AnnotationEvent).values(
-            annotation_id=annotation_id,
-            unit_id=unit_id,
-            annotator_id=annotator_id,
-            actor_id=actor_id,
-            action=action,
-            version=version,
-            label=label,
-            sources=list(sources),
-            note=note,
-            at=at or utcnow(),
-        )
+    session.connection().execute(
+        _INSERT_EVENT,
+        {
+            "p_annotation_id": annotation_id,
+            "p_unit_id": unit_id,
+            "p_annotator_id": annotator_id,
+            "p_actor_id": actor_id,
+            "p_action": action,
+            "p_version": version,
+            "p_label": label,
+            "p_sources": list(sources),
+            "p_note": note,
+            "p_at": at or utcnow(),
+        },
     )
 
 
 def _insert_annotation(session: Session, values: dict[str, Any], expected_version: int) -> int:
     # Two first saves of one unit by one annotator can both find no row; the
-    # unique constraint refuses the second. The SAVEPOINT keeps that refusal
-    # from poisoning the caller's transaction, so it can answer 409.
-    try:
-        with session.begin_nested():
-            return session.execute(
-                insert(Annotation).values(values).returning(Annotation.id)
-            ).scalar_one()
-    except IntegrityError:
-        stored = load_current_annotation(session, values["unit_id"], values["annotator_id"])
-        if stored is None:
-            raise  # another constraint (a foreign key): not a conflict
-        raise VersionConflict(expected_version, stored.version) from None
+    # unique key turns the second insert into nothing (ON CONFLICT DO NOTHING,
+    # no savepoint needed), which answers 409.
+    db = session.connection()
+    inserted = db.execute(
+        _insert_statement(db.dialect.name, tuple(values)),
+        {f"p_{key}": value for key, value in values.items()},
+    ).scalar_one_or_none()
+    if inserted is not None:
+        return inserted
+    stored = load_current_annotation(session, values["unit_id"], values["annotator_id"])
+    raise VersionConflict(expected_version, stored.version if stored is not None else 0)
+
+
+def _bind(column: Any) -> Any:
+    return bindparam(f"p_{column.key}", type_=column.type)
+
+
+_DELETE_SOURCES = delete(AnnotationSource).where(
+    AnnotationSource.annotation_id == _bind(AnnotationSource.annotation_id)
+)
+_INSERT_SOURCE = insert(AnnotationSource)
+_INSERT_EVENT = insert(AnnotationEvent).values(
+    {
+        column.key: _bind(column)
+        for column in (
+            AnnotationEvent.annotation_id,
+            AnnotationEvent.unit_id,
+            AnnotationEvent.annotator_id,
+            AnnotationEvent.actor_id,
+            AnnotationEvent.action,
+            AnnotationEvent.version,
+            AnnotationEvent.label,
+            AnnotationEvent.sources,
+            AnnotationEvent.note,
+            AnnotationEvent.at,
+        )
+    }
+)
+
+
+@functools.cache
+def _update_statement(keys: tuple[str, ...], add_seconds: bool) -> Any:
+    """UPDATE of these columns where id and version match, built once per shape."""
+    columns = Annotation.__table__.c
+    values: dict[str, Any] = {key: _bind(columns[key]) for key in keys}
+    if add_seconds:
+        values["seconds_spent"] = columns.seconds_spent + bindparam(
+            "p_add_seconds", type_=columns.seconds_spent.type
+        )
+    return (
+        update(Annotation.__table__)
+        .where(columns.id == bindparam("w_id"), columns.version == bindparam("w_version"))
+        .values(values)
+    )
+
+
+@functools.cache
+def _insert_statement(dialect: str, keys: tuple[str, ...]) -> Any:
+    """INSERT … ON CONFLICT (unit, annotator) DO NOTHING RETURNING id, once per shape."""
+    columns = Annotation.__table__.c
+    build = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        build(Annotation.__table__)
+        .values({key: _bind(columns[key]) for key in keys})
+        .on_conflict_do_nothing(index_elements=["unit_id", "annotator_id"])
+        .returning(columns.id)
+    )
 
 
 def delete_annotation(
