@@ -229,7 +229,7 @@ def article_view(session: Session, article: Article, annotator: User, viewer: Us
     show_suggestions = project.suggestion_mode != "hidden"
     suggested: dict[int, dict[str, Any]] = {}
     if show_suggestions:
-        wanted = {sid for unit in units for sid in unit.suggested_sources or ()}
+        wanted = {sid for *_, s_sources, _cues in units for sid in s_sources or ()}
         # One query for all suggested sources; the project filter drops ids a
         # merge or deletion left behind in the JSON lists.
         if wanted:
@@ -240,33 +240,32 @@ def article_view(session: Session, article: Article, annotator: User, viewer: Us
     label_names = {label.name for label in labels}
     unit_dicts = []
     done = total = 0
-    for unit in units:
-        annotation = annotations.get(unit.id) if unit.kind == "sentence" else None
-        if unit.kind == "sentence":
+    text = article.text
+    # Tuples unpacked once per unit: this loop runs for every sentence of
+    # every page load, and attribute access on result rows adds up.
+    for unit_id, index, kind, start, end, s_label, s_sources, s_cues in units:
+        annotation = suggestion = None
+        if kind == "sentence":
             total += 1
+            annotation = annotations.get(unit_id)
             done += annotation is not None
-        suggestion = None
-        if (
-            show_suggestions
-            and unit.kind == "sentence"
-            and (unit.suggested_label or unit.suggested_sources or unit.suggestion_cues)
-        ):
-            suggestion = {
-                "label": unit.suggested_label if unit.suggested_label in label_names else None,
-                "sources": [suggested[s] for s in unit.suggested_sources or () if s in suggested],
-                "cues": [
-                    {"kind": c["kind"], "text": c["text"], "start": c["start"], "end": c["end"]}
-                    for c in unit.suggestion_cues or ()
-                ],
-            }
+            if show_suggestions and (s_label or s_sources or s_cues):
+                suggestion = {
+                    "label": s_label if s_label in label_names else None,
+                    "sources": [suggested[s] for s in s_sources or () if s in suggested],
+                    "cues": [
+                        {"kind": c["kind"], "text": c["text"], "start": c["start"], "end": c["end"]}
+                        for c in s_cues or ()
+                    ],
+                }
         unit_dicts.append(
             {
-                "id": unit.id,
-                "index": unit.index,
-                "kind": unit.kind,
-                "start": unit.start,
-                "end": unit.end,
-                "text": article.text[unit.start : unit.end],
+                "id": unit_id,
+                "index": index,
+                "kind": kind,
+                "start": start,
+                "end": end,
+                "text": text[start:end],
                 "suggestion": suggestion,
                 "annotation": annotation,
             }

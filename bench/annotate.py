@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -277,39 +279,28 @@ async def page_weight(port: int, article_id: int) -> tuple[int, dict[str, int]]:
     return sum(sizes.values()), sizes
 
 
-def measure(
-    target: str, args: argparse.Namespace, counts: list[int], instance: Path
-) -> tuple[list[tuple[str, int, dict]], tuple[int, dict[str, int]] | None]:
-    """Build the target's data, serve it under gunicorn, run every phase."""
+def serve(
+    target: str, args: argparse.Namespace, users: int, instance: Path
+) -> tuple[subprocess.Popen, int, list[tuple[int, list[int]]], list[int]]:
+    """Build the target's data and serve it under gunicorn: (server, port, articles, big)."""
     url = args.database_url
+    big: list[int] = []
     if target == "app":
-        built = build_database(instance, url, max(counts))
+        built = build_database(instance, url, users)
         articles = [(article_id, []) for article_id in built["50"]]
+        big = built["200"]
         app = "annotator:create_app()"
     else:
         url = url or f"sqlite:///{instance / 'ceiling.db'}"
-        articles = [(n + 1, ids) for n, ids in enumerate(build_ceiling(url, max(counts)))]
+        articles = [(n + 1, ids) for n, ids in enumerate(build_ceiling(url, users))]
         app = "bench.ceiling_app:create_app()"
     port = free_port()
-    server = start_server(instance, url, args.workers, port, args.threads, app)
-    rows = []
-    weight = None
-    try:
-        for clients in counts:
-            for kind in ("save", "page"):
-                figures = asyncio.run(
-                    run_phase(target, kind, port, clients, args.duration, articles)
-                )
-                rows.append((kind, clients, figures.summary()))
-                failed = {k: v for k, v in figures.statuses.items() if k >= 400}
-                if failed:
-                    print(f"{target} {kind} x{clients}: error statuses {failed}", file=sys.stderr)
-        if target == "app":
-            weight = asyncio.run(page_weight(port, built["200"][0]))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    return rows, weight
+    return start_server(instance, url, args.workers, port, args.threads, app), port, articles, big
+
+
+def median_summary(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The median of each figure over repeated runs."""
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
 def main() -> None:
@@ -317,6 +308,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default="10,50")
     parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="gthread threads per worker")
     parser.add_argument("--database-url", default=None)
@@ -329,38 +321,66 @@ def main() -> None:
     args = parser.parse_args()
     counts = [int(c) for c in args.clients.split(",")]
     targets = ["ceiling", "app"] if args.target == "both" else [args.target]
-    results = {}
+    runs: dict[tuple[str, str, int], list[dict[str, float]]] = {}
     weight = None
-    for target in targets:
-        with tempfile.TemporaryDirectory() as tmp:
-            results[target], found = measure(target, args, counts, Path(tmp))
-            weight = weight or found
+    with contextlib.ExitStack() as stack:
+        servers = {}
+        for target in targets:
+            instance = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            server, port, articles, big = serve(target, args, max(counts), instance)
+            stack.callback(stop, server)
+            servers[target] = (port, articles, big)
+        # Both servers stay up and the runs alternate, so a burst of load from
+        # a neighbour on this shared machine hits both targets alike.
+        for clients in counts:
+            for kind in ("save", "page"):
+                for _ in range(args.repeat):
+                    for target, (port, articles, _big) in servers.items():
+                        figures = asyncio.run(
+                            run_phase(target, kind, port, clients, args.duration, articles)
+                        )
+                        runs.setdefault((target, kind, clients), []).append(figures.summary())
+                        failed = {k: v for k, v in figures.statuses.items() if k >= 400}
+                        if failed:
+                            print(f"{target} {kind} x{clients}: errors {failed}", file=sys.stderr)
+        if "app" in servers:
+            port, _articles, big = servers["app"]
+            weight = asyncio.run(page_weight(port, big[0]))
     engine = (args.database_url or "sqlite").split(":")[0].split("+")[0]
     kind = f"gthread x{args.threads}" if args.threads > 1 else "sync"
-    print(f"gunicorn {args.workers} {kind} workers, {engine}, {args.duration:.0f} s per run")
+    print(
+        f"gunicorn {args.workers} {kind} workers, {engine}, {args.duration:.0f} s per run, "
+        f"median of {args.repeat} runs"
+    )
     print(
         f"{'target':<9}{'what':<28}{'clients':>8}{'per s':>8}{'p50 ms':>8}{'p95 ms':>8}"
         f"{'p99 ms':>8}{'errors':>8}{'of ceiling':>11}"
     )
-    ceiling = {(k, c): s["per_s"] for k, c, s in results.get("ceiling", [])}
-    for target, rows in results.items():
-        for kind, clients, s in rows:
-            what = "save (PUT annotation)" if kind == "save" else "annotation page, 50 sent."
-            share = (
-                f"{s['per_s'] / ceiling[kind, clients]:>11.0%}"
-                if target == "app" and ceiling.get((kind, clients))
-                else f"{'':>11}"
-            )
-            print(
-                f"{target:<9}{what:<28}{clients:>8}{s['per_s']:>8.0f}{s['p50']:>8.1f}"
-                f"{s['p95']:>8.1f}{s['p99']:>8.1f}{s['error_share']:>8.1%}{share}"
-            )
+    summary = {key: median_summary(values) for key, values in runs.items()}
+    for (target, kind, clients), s in summary.items():
+        what = "save (PUT annotation)" if kind == "save" else "annotation page, 50 sent."
+        ceiling = summary.get(("ceiling", kind, clients))
+        share = (
+            f"{s['per_s'] / ceiling['per_s']:>11.0%}"
+            if target == "app" and ceiling and ceiling["per_s"]
+            else f"{'':>11}"
+        )
+        print(
+            f"{target:<9}{what:<28}{clients:>8}{s['per_s']:>8.0f}{s['p50']:>8.1f}"
+            f"{s['p95']:>8.1f}{s['p99']:>8.1f}{s['error_share']:>8.1%}{share}"
+        )
     if weight:
         total, sizes = weight
         print(
             f"annotation page of a 200-sentence article: {total:,} bytes in total "
             + ", ".join(f"{name} {size:,}" for name, size in sizes.items())
         )
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Stop a gunicorn master and wait for it."""
+    server.terminate()
+    server.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ BOOTSTRAP_WORK_LIMIT = 50_000_000
 
 
 def interpret_alpha(value: float | None) -> str | None:
-    """Krippendorff's reading of an alpha (2004, §11.4): reliable, tentative or unreliable."""
+    """Krippendorff's reading of an alpha (Content Analysis, 2004): reliable, tentative or not."""
     if value is None:
         return None
     if value >= 0.800:
@@ -129,12 +129,13 @@ def unit_patterns(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     integers in base (max count + 1) when that fits in 62 bits.
     """
     counts = np.asarray(counts, dtype=np.int64)
-    if counts.shape[0] == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return counts.reshape(0, counts.shape[1]), empty, empty
-    base = int(counts.max()) + 1
     width = counts.shape[1]
-    if width == 0 or base**width >= 2**62:
+    if counts.shape[0] == 0 or width == 0:
+        freq = np.array([counts.shape[0]] if counts.shape[0] else [], dtype=np.int64)
+        inverse = np.zeros(counts.shape[0], dtype=np.int64)
+        return counts[:1], freq, inverse
+    base = int(counts.max()) + 1
+    if base**width >= 2**62:
         rows, inverse, freq = np.unique(counts, axis=0, return_inverse=True, return_counts=True)
         return rows, freq, inverse.reshape(-1)
     powers = base ** np.arange(width, dtype=np.int64)
@@ -169,7 +170,7 @@ def coincidence_matrix(counts: np.ndarray, freq: np.ndarray | None = None) -> np
     if freq is None:
         freq = np.ones(rows.shape[0], dtype=np.int64)
     rows, weights, size = _pairable(rows, np.asarray(freq))
-    weights = weights / (size - 1) if size.size else weights
+    weights = weights / (size - 1)
     return (rows * weights[:, None]).T @ rows - np.diag(weights @ rows)
 
 
@@ -270,11 +271,11 @@ def alpha_from_counts(
 def reliability_counts(
     data: Sequence[Sequence[Hashable | None]],
 ) -> tuple[list[Hashable], np.ndarray]:
-    """Coders × units reliability data (None = missing) → (values, units × values counts).
+    """Coders × units reliability data (None or NaN = missing) → (values, units × values counts).
 
     Values are sorted when they can be, else kept in first-seen order.
     """
-    seen = dict.fromkeys(v for row in data for v in row if v is not None)
+    seen = dict.fromkeys(v for row in data for v in row if not _missing(v))
     try:
         values: list[Hashable] = sorted(seen)  # type: ignore[type-var]
     except TypeError:
@@ -284,9 +285,14 @@ def reliability_counts(
     counts = np.zeros((n_units, len(values)), dtype=np.int64)
     for row in data:
         for unit, value in enumerate(row):
-            if value is not None:
+            if not _missing(value):
                 counts[unit, index[value]] += 1
     return values, counts
+
+
+def _missing(value: object) -> bool:
+    # NaN, the krippendorff package's missing value, is the only value unequal to itself.
+    return value is None or value != value
 
 
 def krippendorff_alpha(
@@ -296,10 +302,10 @@ def krippendorff_alpha(
     bootstrap: int = 0,
     seed: int = 0,
 ) -> Alpha:
-    """Alpha of coders × units reliability data (None = missing), nominal by default.
+    """Alpha of coders × units reliability data (None or NaN = missing), nominal by default.
 
     ``metric(a, b)`` gives any other distance between two values (e.g. ``masi_distance``
-    on frozensets); it is called once per pair of distinct values.
+    on frozensets); it is called for every two of the distinct values.
     """
     values, counts = reliability_counts(data)
     distance = None

@@ -78,11 +78,10 @@ class Coded:
         """Number of distinct units rated."""
         return int(self.unit_ids.size)
 
-    def label_counts(self, labels: np.ndarray | None = None) -> np.ndarray:
-        """Units × labels matrix of rating counts (``labels`` overrides the label column)."""
-        column = self.label if labels is None else labels
+    def label_counts(self) -> np.ndarray:
+        """Units × labels matrix of rating counts."""
         width = len(self.labels)
-        flat = np.bincount(self.unit * width + column, minlength=self.n_units * width)
+        flat = np.bincount(self.unit * width + self.label, minlength=self.n_units * width)
         return flat.reshape(self.n_units, width)
 
     def unit_codes(self, ids: Iterable[int]) -> np.ndarray:
@@ -192,10 +191,11 @@ def encode(ratings: Iterable[Rating], labels: Sequence[str]) -> Coded:
     ids = np.fromiter(map(attrgetter("unit"), rows), dtype=np.int64, count=count)
     label_index = {name: i for i, name in enumerate(labels)}
     label = _codes(map(attrgetter("label"), rows), label_index, "label")
-    seen_order, names = _first_seen_codes(map(attrgetter("annotator"), rows), count)
-    annotators = tuple(sorted(names))
+    names = list(map(attrgetter("annotator"), rows))
+    # Few distinct names with cheap hashes: two passes beat one setdefault pass here.
+    annotators = tuple(sorted(dict.fromkeys(names)))
     rank = {name: i for i, name in enumerate(annotators)}
-    annotator = np.array([rank[name] for name in names], dtype=np.int64)[seen_order]
+    annotator = np.fromiter(map(rank.__getitem__, names), dtype=np.int64, count=count)
     source_list, lists = _first_seen_codes(map(attrgetter("sources"), rows), count)
 
     unit, unit_ids = _unit_codes(ids)

@@ -1,11 +1,11 @@
 """MASI distance between sets of sources (Passonneau 2006), for one pair and for many.
 
 MASI = 1 − J × M, where J is the Jaccard index |A ∩ B| / |A ∪ B| and M the
-monotonicity weight: 1 when the sets are identical, 0.67 when one is a subset of the
-other, 0.33 when they overlap but neither contains the other, 0 when they are disjoint
-(the values Passonneau gives and NLTK's ``masi_distance`` uses). Two empty sets (both
-annotators heard the outlet's own voice) are identical: distance 0; an empty set
-against a non-empty one is distance 1.
+monotonicity weight: 1 when the sets are identical, 2/3 when one is a subset of the
+other, 1/3 when they overlap but neither contains the other, 0 when they are disjoint.
+Passonneau defines the weights as thirds; NLTK used the rounded 0.67 and 0.33 until
+3.10 (nltk issue #3361). Two empty sets (both annotators heard the outlet's own voice)
+are identical: distance 0; an empty set against a non-empty one is distance 1.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Set as AbstractSet
 
 import numpy as np
 
-SUBSET_WEIGHT = 0.67
-OVERLAP_WEIGHT = 0.33
+SUBSET_WEIGHT = 2 / 3
+OVERLAP_WEIGHT = 1 / 3
 # Above this many distinct sets the table is looked up by search instead of a matrix.
 _DENSE_LIMIT = 2048
 
@@ -46,10 +46,10 @@ def _masi_similarity(shared: np.ndarray, size_a: np.ndarray, size_b: np.ndarray)
 class MasiTable:
     """MASI distances between every two of a list of distinct sets.
 
-    Up to a couple of thousand sets the table is a dense matrix built with one matrix
-    product. Beyond that it is sparse: only pairs of sets that share a name have a
-    similarity above zero, so it lists those pairs (found through the sets holding each
-    name) and treats every other pair as distance 1, or 0 for a set with itself.
+    Only pairs of sets that share a name have a similarity above zero, so the table
+    lists those pairs (found through the sets holding each name) and treats every other
+    pair as distance 1, or 0 for a set with itself. Up to a couple of thousand sets it
+    is also spread into a dense matrix for fast lookups.
     """
 
     def __init__(self, sets: Sequence[AbstractSet[Hashable]]) -> None:
@@ -62,27 +62,19 @@ class MasiTable:
             dtype=np.int64,
             count=int(self.sizes.sum()),
         )
+        self.codes, self.similarity = self._shared_pairs(owners, names)
         self.dense: np.ndarray | None = None
         if self.n_sets <= _DENSE_LIMIT:
-            self.dense = self._dense(owners, names, len(name_index))
-        else:
-            self.codes, self.similarity = self._shared_pairs(owners, names)
-
-    def _dense(self, owners: np.ndarray, names: np.ndarray, n_names: int) -> np.ndarray:
-        """The full distance matrix (flattened) from the sets' membership matrix."""
-        membership = np.zeros((self.n_sets, n_names))
-        membership[owners, names] = 1.0
-        shared = (membership @ membership.T).reshape(-1)
-        overlap = np.flatnonzero(shared)
-        a, b = np.divmod(overlap, self.n_sets)
-        distance = np.ones(self.n_sets * self.n_sets)
-        distance[overlap] = 1.0 - _masi_similarity(shared[overlap], self.sizes[a], self.sizes[b])
-        # A set is at distance 0 from itself, the empty set included.
-        distance[:: self.n_sets + 1] = 0.0
-        return distance
+            # Small enough for a full (flattened) matrix: one gather per lookup.
+            dense = np.ones(self.n_sets * self.n_sets)
+            dense[self.codes] = 1.0 - self.similarity
+            dense[:: self.n_sets + 1] = 0.0  # every set, the empty one too, vs itself
+            self.dense = dense
 
     def _shared_pairs(self, owners: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, ...]:
         """Ordered pairs of sets sharing names (as a * n_sets + b, ascending), J × M each."""
+        if names.size == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
         order = np.argsort(names, kind="stable")
         owners, names = owners[order], names[order]
         group = np.bincount(names)
@@ -100,12 +92,16 @@ class MasiTable:
 
     def distance(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """MASI distance between sets ``a[i]`` and ``b[i]`` (codes into the list given)."""
-        if self.dense is not None:
-            return self.dense[a * self.n_sets + b]
         wanted = a * self.n_sets + b
-        pos = np.minimum(np.searchsorted(self.codes, wanted), self.codes.size - 1)
-        result = np.where(self.codes[pos] == wanted, 1.0 - self.similarity[pos], 1.0)
-        return np.where(a == b, 0.0, result)
+        if self.dense is not None:
+            return self.dense[wanted]
+        result = np.ones(wanted.size)
+        if self.codes.size:
+            pos = np.minimum(np.searchsorted(self.codes, wanted), self.codes.size - 1)
+            found = self.codes[pos] == wanted
+            result[found] = 1.0 - self.similarity[pos[found]]
+        result[a == b] = 0.0
+        return result
 
     def expected_sum(self, counts: np.ndarray) -> float:
         """Σ_c Σ_k n_c n_k δ(c, k) for value counts ``counts`` (one per set)."""

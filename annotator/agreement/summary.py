@@ -68,21 +68,39 @@ def _lookup(tables: np.ndarray, present: np.ndarray, wanted: np.ndarray) -> np.n
 
 
 def _unclear_part(
-    rows: np.ndarray, freq: np.ndarray, labels: tuple[str, ...], unclear: str | None, **boot: int
-) -> tuple[dict[str, Any], Alpha | None]:
-    """Alpha with ``unclear`` as missing data (and the rows that leaves)."""
+    rows: np.ndarray,
+    freq: np.ndarray,
+    labels: tuple[str, ...],
+    unclear: str | None,
+    as_category: Alpha,
+    **boot: int,
+) -> dict[str, Any]:
+    """Alpha with ``unclear`` treated as missing data, and how far it moves from alpha."""
     if unclear is None or unclear not in labels:
         reason = f"the label scheme has no {unclear!r} label"
-        return {"label": unclear, "n_ratings": 0, "alpha_as_missing": None, "reason": reason}, None
+        return {
+            "label": unclear,
+            "n_ratings": 0,
+            "alpha_as_missing": Alpha(None, reason, ci95_reason=reason).as_dict(),
+            "difference": None,
+            "reason": reason,
+        }
     column = labels.index(unclear)
     as_missing = alpha_from_patterns(np.delete(rows, column, axis=1), freq, **boot)
-    part = {
+    difference, reason = None, None
+    if as_missing.value is None:
+        reason = f"alpha with {unclear!r} as missing is undefined"
+    elif as_category.value is None:
+        reason = f"alpha with {unclear!r} as a category is undefined"
+    else:
+        difference = as_missing.value - as_category.value
+    return {
         "label": unclear,
         "n_ratings": int(freq @ rows[:, column]),
         "alpha_as_missing": as_missing.as_dict(),
-        "reason": None,
+        "difference": difference,
+        "reason": reason,
     }
-    return part, as_missing
 
 
 def label_summary(
@@ -98,13 +116,6 @@ def label_summary(
     labels = coded.labels
     boot = {"bootstrap": bootstrap, "seed": seed}
     alpha = alpha_from_patterns(rows, freq, **boot)
-    unclear_part, as_missing = _unclear_part(rows, freq, labels, unclear, **boot)
-    difference = None
-    if as_missing is not None and as_missing.value is not None and alpha.value is not None:
-        difference = as_missing.value - alpha.value
-    elif as_missing is not None:
-        unclear_part["reason"] = "alpha is undefined with unclear as a category or as missing"
-    unclear_part["difference"] = difference
 
     coincidence = coincidence_matrix(rows, freq)
     per_label = []
@@ -128,7 +139,7 @@ def label_summary(
     return {
         "counts": {name: int(totals[i]) for i, name in enumerate(labels)},
         "krippendorff_alpha": alpha.as_dict(),
-        "unclear": unclear_part,
+        "unclear": _unclear_part(rows, freq, labels, unclear, alpha, **boot),
         "fleiss_kappa": fleiss_from_patterns(rows, freq).as_dict(),
         "percent_agreement": percent_agreement(rows, freq).as_dict(),
         "cohen_kappa": pairwise_cohen(coded),

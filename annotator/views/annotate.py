@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
 from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,6 +47,7 @@ def page(article_id: int) -> str:
     return render_template(
         "annotate.html",
         view=view,
+        units_html=units_markup(view["units"], view["article"]["title"]),
         # Jinja's tojson, minus the spaces after separators (2 KB per 200 sentences).
         data_json=htmlsafe_json_dumps(data, separators=(",", ":")),
         kinds=SOURCE_KINDS,
@@ -53,6 +55,24 @@ def page(article_id: int) -> str:
         can_edit_segments=is_reviewer(viewer),
         safe_url=_http_url(article.url),
     )
+
+
+def units_markup(units: list[dict[str, Any]], title: str) -> Markup:
+    """The article's units as compact ``<li>`` elements, text escaped.
+
+    Joined in Python rather than looped in the template: for a long article
+    the template loop cost more than all of the page's queries. Context units
+    (headings, captions) carry their kind as a class; a title unit repeating
+    the article's title is left out (the page's heading shows it).
+    """
+    parts = []
+    for unit in units:
+        kind = unit["kind"]
+        if kind == "sentence":
+            parts.append(f"<li>{escape(unit['text'])}</li>")
+        elif not (kind == "title" and unit["text"] == title):
+            parts.append(f'<li class="ctx {escape(kind)}">{escape(unit["text"])}</li>')
+    return Markup("\n".join(parts))
 
 
 def _compact(view: dict[str, Any]) -> dict[str, Any]:
