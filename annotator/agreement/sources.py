@@ -38,8 +38,10 @@ def pairwise_alpha(
     ``weights`` are :func:`pair_weights`, passed in when already computed.
     """
     weights = pair_weights(coded) if weights is None else weights
-    pairable = coded.size[coded.unit] >= 2
-    totals = np.bincount(values[pairable], minlength=n_kinds)
+    totals = np.bincount(values, minlength=n_kinds)
+    alone = coded.start[coded.size == 1]  # positions of units with a single rating
+    if alone.size:
+        totals -= np.bincount(values[alone], minlength=n_kinds)
     a, b = values[coded.first], values[coded.second]
     if table is None:
         observed_sum = float(weights @ (a != b))

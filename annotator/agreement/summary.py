@@ -148,6 +148,7 @@ def label_summary(
             "labels": list(labels),
             "matrix": confusion.astype(np.int64).tolist(),
             "n_pairs": int(confusion.sum()),
+            "coincidence": coincidence.tolist(),
         },
     }
 
@@ -190,7 +191,8 @@ def summarise(
     ``labels`` is the project's label scheme (a rating with another label is a
     ValueError, as is an annotator rating a unit twice). ``gold`` and ``suggestions``
     map unit ids to ``(label, sources)``. ``bootstrap`` resamples of the units give
-    the 95 % intervals of the label alphas (0 turns them off); ``seed`` makes them
+    the 95 % intervals of the label alphas (0 turns them off; the source alphas have
+    none, their values being too varied to resample by pattern); ``seed`` makes them
     repeatable. ``unclear`` names the label also treated as missing data.
 
     Shape (every statistic that can be undefined is None next to a ``reason``)::
@@ -206,7 +208,7 @@ def summarise(
                     "cohen_kappa": [{"a", "b", "kappa", "n", "reason", "observed", "expected"}],
                     "per_label": [{"label", "n_ratings", "n_values", "specific_agreement",
                                    "reason", "alpha_vs_rest": ALPHA}],
-                    "confusion": {"labels", "matrix", "n_pairs"}},
+                    "confusion": {"labels", "matrix", "n_pairs", "coincidence"}},
          "sources": {"krippendorff_alpha_masi": ALPHA, "krippendorff_alpha_speaker": ALPHA,
                      "percent_agreement_exact": {"value", "reason", "n"},
                      "n_distinct_lists", "n_distinct_sets", "n_without_sources"},
@@ -216,7 +218,10 @@ def summarise(
                          "suggestions": None | {... as gold}}],
          "bootstrap": {"resamples", "seed", "resampled"}}
 
-    where ALPHA is ``Alpha.as_dict()``: {"value", "reason", "interpretation", "ci95",
+    ``confusion.matrix`` counts ordered pairs of ratings on the same unit (symmetric;
+    see :func:`pair_counts`), ``confusion.coincidence`` is Krippendorff's o_ck, which
+    weights a unit's pairs by 1 / (m − 1); they are equal when every unit has two
+    ratings. ALPHA is ``Alpha.as_dict()``: {"value", "reason", "interpretation", "ci95",
     "ci95_reason", "ci95_resamples", "n_units", "n_values", "observed_disagreement",
     "expected_disagreement"}.
     """
