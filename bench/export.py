@@ -29,6 +29,8 @@ ARTICLES = 3_000
 SENTENCES = 333_334
 ANNOTATORS = ("ann1", "ann2", "ann3")
 SOURCES = 200
+AGENCIES = 5  # realistic mode: a few wire agencies and many people
+REALISTIC_SOURCES = 2_000
 TARGET_SECONDS = 10.0
 TARGET_MB = 150.0
 
@@ -53,8 +55,15 @@ def _sentence_pool(rng: random.Random, size: int = 4000) -> list[str]:
     return pool
 
 
-def build(url: str) -> None:
-    """Create the benchmark database with bulk Core inserts (executemany)."""
+def build(url: str, *, realistic: bool = False) -> None:
+    """Create the benchmark database with bulk Core inserts (executemany).
+
+    ``realistic`` (bench/agreement.py) draws answers the way a team gives them
+    instead of uniformly at random: each sentence has a likely label that each
+    annotator picks with probability 0.8, and sources come from the article's
+    own cast (one of a few agencies, three people out of a large registry).
+    """
+    sources_total = REALISTIC_SOURCES if realistic else SOURCES
     from sqlalchemy import insert
 
     from annotator.db import make_engine
@@ -108,7 +117,7 @@ def build(url: str) -> None:
                     "name_key": f"source {s}",
                     "kind": "person",
                 }
-                for s in range(1, SOURCES + 1)
+                for s in range(1, sources_total + 1)
             ],
         )
         unit_id = annotation_id = gold_id = 0
@@ -133,6 +142,9 @@ def build(url: str) -> None:
                 ],
             )
             units, annotations, links, golds, gold_links = [], [], [], [], []
+            cast = [rng.randint(1, AGENCIES)] + rng.sample(
+                range(AGENCIES + 1, sources_total + 1), 3
+            )
             unit_id += 1
             units.append(
                 {
@@ -168,6 +180,8 @@ def build(url: str) -> None:
                     }
                 )
                 offset += len(sentence) + 1
+                likely_label = rng.randint(1, len(label_names))
+                likely_sources = rng.sample(cast[1:], 1) + rng.sample(cast[:1], rng.randint(0, 1))
                 for annotator in range(1, len(ANNOTATORS) + 1):
                     annotation_id += 1
                     at = t0 + timedelta(seconds=annotation_id)
@@ -176,7 +190,11 @@ def build(url: str) -> None:
                             "id": annotation_id,
                             "unit_id": unit_id,
                             "annotator_id": annotator,
-                            "label_id": rng.randint(1, len(label_names)),
+                            "label_id": (
+                                likely_label
+                                if realistic and rng.random() < 0.8
+                                else rng.randint(1, len(label_names))
+                            ),
                             "note": "",
                             "version": 1,
                             "seconds_spent": 4.5,
@@ -184,9 +202,13 @@ def build(url: str) -> None:
                             "updated_at": at,
                         }
                     )
-                    for position, source in enumerate(
-                        rng.sample(range(1, SOURCES + 1), rng.randint(0, 2))
-                    ):
+                    if not realistic:
+                        chosen = rng.sample(range(1, SOURCES + 1), rng.randint(0, 2))
+                    elif rng.random() < 0.8:
+                        chosen = likely_sources
+                    else:
+                        chosen = rng.sample(cast, rng.randint(0, 2))
+                    for position, source in enumerate(chosen):
                         links.append(
                             {
                                 "annotation_id": annotation_id,

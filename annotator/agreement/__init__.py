@@ -17,7 +17,14 @@ from annotator.agreement.alpha import (
     krippendorff_alpha,
     reliability_counts,
 )
-from annotator.agreement.encode import Coded, Rating, Reference, encode
+from annotator.agreement.encode import (
+    Coded,
+    Rating,
+    Reference,
+    encode,
+    encode_codes,
+    encode_columns,
+)
 from annotator.agreement.kappa import (
     Fleiss,
     Kappa,
@@ -28,7 +35,7 @@ from annotator.agreement.kappa import (
 from annotator.agreement.raw import Share, pair_counts, percent_agreement, specific_agreement
 from annotator.agreement.sets import MasiTable, masi_distance
 from annotator.agreement.summary import pairwise_cohen, summarise, summarise_coded
-from annotator.agreement.units import unit_agreement
+from annotator.agreement.units import unit_agreement, unit_agreement_coded
 
 __all__ = [
     "Alpha",
@@ -44,6 +51,8 @@ __all__ = [
     "cohen_kappa_from_labels",
     "coincidence_matrix",
     "encode",
+    "encode_codes",
+    "encode_columns",
     "fleiss_kappa",
     "interpret_alpha",
     "krippendorff_alpha",
@@ -56,4 +65,5 @@ __all__ = [
     "summarise",
     "summarise_coded",
     "unit_agreement",
+    "unit_agreement_coded",
 ]

@@ -197,20 +197,53 @@ def _first_seen_codes(values: Iterable[Hashable], count: int) -> tuple[np.ndarra
 
 def encode(ratings: Iterable[Rating], labels: Sequence[str]) -> Coded:
     """Code ``ratings`` as integer columns; ValueError on an unknown label or a repeated rating."""
+    rows = ratings if isinstance(ratings, list | tuple) else list(ratings)
+    return encode_columns(
+        map(attrgetter("unit"), rows),
+        map(attrgetter("annotator"), rows),
+        map(attrgetter("label"), rows),
+        map(attrgetter("sources"), rows),
+        labels,
+        count=len(rows),
+    )
+
+
+def encode_columns(
+    units: Iterable[int],
+    annotators_: Iterable[str],
+    labels_: Iterable[str],
+    sources: Iterable[tuple[str, ...]],
+    labels: Sequence[str],
+    *,
+    count: int,
+) -> Coded:
+    """Like :func:`encode`, from parallel columns of ``count`` ratings (a database loader
+    builds no ``Rating`` object per row); ``sources`` holds tuples of names."""
     labels = tuple(labels)
     if len(set(labels)) != len(labels):
         raise ValueError(f"labels must be distinct: {labels!r}")
-    rows = ratings if isinstance(ratings, list | tuple) else list(ratings)
-    count = len(rows)
-    ids = np.fromiter(map(attrgetter("unit"), rows), dtype=np.int64, count=count)
+    ids = np.fromiter(units, dtype=np.int64, count=count)
     label_index = {name: i for i, name in enumerate(labels)}
-    label = _codes(map(attrgetter("label"), rows), label_index, "label", count)
-    seen_order, names = _first_seen_codes(map(attrgetter("annotator"), rows), count)
+    label = _codes(labels_, label_index, "label", count)
+    seen_order, names = _first_seen_codes(annotators_, count)
     annotators = tuple(sorted(names))
     rank = {name: i for i, name in enumerate(annotators)}
     annotator = np.array([rank[name] for name in names], dtype=np.int64)[seen_order]
-    source_list, lists = _first_seen_codes(map(attrgetter("sources"), rows), count)
+    source_list, lists = _first_seen_codes(sources, count)
+    return encode_codes(ids, annotator, annotators, label, labels, source_list, tuple(lists))
 
+
+def encode_codes(
+    ids: np.ndarray,
+    annotator: np.ndarray,
+    annotators: tuple[str, ...],
+    label: np.ndarray,
+    labels: tuple[str, ...],
+    source_list: np.ndarray,
+    source_lists: tuple[tuple[str, ...], ...],
+) -> Coded:
+    """:class:`Coded` from integer columns a loader already built (unit ids, and codes
+    into ``annotators`` (sorted), ``labels`` and ``source_lists``), in any order."""
     unit, unit_ids = _unit_codes(ids)
     if unit.size > 1 and not bool(np.all(unit[1:] >= unit[:-1])):
         # Ratings usually arrive in unit order (a database ORDER BY); sort only if not.
@@ -235,7 +268,7 @@ def encode(ratings: Iterable[Rating], labels: Sequence[str]) -> Coded:
         labels=labels,
         annotators=annotators,
         unit_ids=unit_ids,
-        source_lists=tuple(lists),
+        source_lists=source_lists,
         unit=unit,
         annotator=annotator,
         label=label,

@@ -68,7 +68,11 @@ def unit_agreement(
     None with a single rating) and ``sources_pairwise_agreement`` (the same for
     identical ordered source lists).
     """
-    coded = encode(ratings, labels)
+    return unit_agreement_coded(encode(ratings, labels), limit=limit)
+
+
+def unit_agreement_coded(coded: Coded, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """:func:`unit_agreement` for ratings already coded with ``encode``/``encode_columns``."""
     columns = unit_columns(coded)
     order = review_order(columns)
     if limit is not None:

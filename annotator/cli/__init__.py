@@ -9,13 +9,14 @@ from flask.cli import FlaskGroup, routes_command, shell_command
 
 def register_commands(app: Flask) -> None:
     """Attach annotator's commands to ``app.cli``."""
-    from annotator.cli import data, database, server, users
+    from annotator.cli import agreement, data, database, server, users
 
     for command in (
         database.db_group,
         data.import_command,
         data.export_command,
         data.import_annotations_command,
+        agreement.agreement_command,
         users.users_group,
         server.run_command,
         server.demo_command,
