@@ -62,7 +62,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from annotator import api
     from annotator.cli import register_commands
-    from annotator.views import annotate, auth, guidelines, main, projects, segmentation, sources
+    from annotator.views import (
+        agreement,
+        annotate,
+        auth,
+        guidelines,
+        main,
+        projects,
+        segmentation,
+        sources,
+    )
 
     for blueprint in (
         auth.bp,
@@ -72,6 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         sources.bp,
         segmentation.bp,
         guidelines.bp,
+        agreement.bp,
         api.register(),
     ):
         app.register_blueprint(blueprint)
