@@ -35,7 +35,7 @@ from annotator.agreement.kappa import (
 from annotator.agreement.raw import Share, pair_counts, percent_agreement, specific_agreement
 from annotator.agreement.sets import MasiTable, masi_distance
 from annotator.agreement.summary import pairwise_cohen, summarise, summarise_coded
-from annotator.agreement.units import unit_agreement, unit_agreement_coded
+from annotator.agreement.units import one_unit_agreement, unit_agreement, unit_agreement_coded
 
 __all__ = [
     "Alpha",
@@ -57,6 +57,7 @@ __all__ = [
     "interpret_alpha",
     "krippendorff_alpha",
     "masi_distance",
+    "one_unit_agreement",
     "pair_counts",
     "pairwise_cohen",
     "percent_agreement",

@@ -97,3 +97,23 @@ def unit_agreement_coded(coded: Coded, *, limit: int | None = None) -> list[dict
             strict=True,
         )
     ]
+
+
+def one_unit_agreement(labels: Sequence[str]) -> dict[str, Any]:
+    """The agreement of one unit's labels, as :func:`unit_agreement` defines it.
+
+    ``n``: ratings; ``majority``: the label more than half give, else None;
+    ``pairwise_agreement``: share of agreeing pairs (None below two ratings).
+    """
+    n = len(labels)
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    top = max(counts.items(), key=lambda item: item[1], default=(None, 0))
+    pairs = n * (n - 1)
+    agreeing = sum(c * (c - 1) for c in counts.values())
+    return {
+        "n": n,
+        "majority": top[0] if 2 * top[1] > n else None,
+        "pairwise_agreement": agreeing / pairs if pairs else None,
+    }

@@ -101,12 +101,29 @@ def import_command(paths: tuple[Path, ...], project_name: str) -> None:
     multiple=True,
     help="Only this project (repeatable; default: all).",
 )
+@click.option(
+    "--agreement",
+    is_flag=True,
+    help="Add each project's agreement summary and each sentence's agreement (JSON, JSONL).",
+)
+@click.option(
+    "--gold-only",
+    is_flag=True,
+    help="The clean dataset: decided sentences with their gold answer only (JSON, JSONL).",
+)
 @click.option("--schema", is_flag=True, help="Print the export's JSON Schema and exit.")
 @with_appcontext
 def export_command(
-    fmt: str, output: Path | None, project_names: tuple[str, ...], schema: bool
+    fmt: str,
+    output: Path | None,
+    project_names: tuple[str, ...],
+    agreement: bool,
+    gold_only: bool,
+    schema: bool,
 ) -> None:
     """Export projects, articles, units, annotations and gold."""
+    from functools import partial
+
     from annotator.exchange import export
 
     if schema:
@@ -114,7 +131,14 @@ def export_command(
 
         click.echo(orjson.dumps(export.schema(), option=orjson.OPT_INDENT_2).decode())
         return
-    writers = {"json": export.export_json, "jsonl": export.export_jsonl, "csv": export.export_csv}
+    if fmt == "csv" and (agreement or gold_only):
+        fail("--agreement and --gold-only work with --format json or jsonl, not csv")
+    options = {"agreement": agreement, "gold_only": gold_only}
+    writers = {
+        "json": partial(export.export_json, **options),
+        "jsonl": partial(export.export_jsonl, **options),
+        "csv": export.export_csv,
+    }
     with session_scope() as session:
         if project_names:
             from annotator.projects import get_project_by_name

@@ -30,6 +30,7 @@ from typing import IO, Any
 import orjson
 from sqlalchemy.orm import Session
 
+from annotator.agreement import one_unit_agreement
 from annotator.exchange.snapshot import (
     ArticleStream,
     ProjectMeta,
@@ -41,6 +42,7 @@ from annotator.exchange.snapshot import (
     load_usernames,
 )
 from annotator.exchange.times import iso_utc
+from annotator.project_agreement import project_agreement
 
 FORMAT = "annotator-export"
 VERSION = 1
@@ -99,8 +101,17 @@ class _Sink:
 class _Snapshot:
     """The read transaction and the data every format needs before the articles."""
 
-    def __init__(self, session: Session, project_names: Sequence[str] | None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        project_names: Sequence[str] | None,
+        *,
+        agreement: bool = False,
+        gold_only: bool = False,
+    ) -> None:
         self.session = session
+        self.agreement = agreement
+        self.gold_only = gold_only
         self.started = begin_snapshot(session)
         self.exported_at = iso_utc(datetime.now(UTC))
         self.projects = load_projects(session, project_names)
@@ -116,6 +127,18 @@ class _Snapshot:
             "counts": counts,
         }
 
+    def project_header(self, project: ProjectMeta) -> dict[str, Any]:
+        """The project's object without articles; with its agreement summary if asked.
+
+        The summary is computed inside the export's read transaction, so it
+        describes exactly the annotations exported.
+        """
+        header = project.header()
+        if self.agreement:
+            summary = project_agreement(self.session, project.id)
+            header["agreement"] = {k: v for k, v in summary.items() if k != "project"}
+        return header
+
     def close(self) -> None:
         # Only end the transaction we opened: a long-lived read transaction
         # would keep SQLite from checkpointing its WAL.
@@ -128,6 +151,7 @@ def _articles(snapshot: _Snapshot, project: ProjectMeta) -> Iterator[dict[str, A
     stream = ArticleStream(snapshot.session, project)
     labels, sources, users = project.label_names, project.source_names, snapshot.users
     fmt = stream.timestamp
+    with_agreement = snapshot.agreement
     # Rows come ordered by annotator id; when ids and names sort alike (the
     # usual case) the per-unit sort by name can be skipped.
     by_id = sorted(users)
@@ -187,9 +211,16 @@ def _articles(snapshot: _Snapshot, project: ProjectMeta) -> Iterator[dict[str, A
                     annotations.sort(key=_by_annotator)
                 unit["annotations"] = annotations
                 unit["gold"] = None if row[9] is None else _gold(row, labels, users, fmt)
+                if with_agreement and unit["kind"] == "sentence":
+                    unit["agreement"] = one_unit_agreement([a["label"] for a in annotations])
                 units.append(unit)
             if row[16] is not None:
                 unit["gold"]["sources"].append(sources[row[16]])
+        if snapshot.gold_only:
+            # The clean dataset: decided sentences with their gold answer only.
+            units = [_gold_unit(u) for u in units if u["gold"] and u["gold"]["label"] is not None]
+            if not units:
+                continue
         mentions = sorted(
             ({"source": sources[row[1]], "start": row[2], "end": row[3]} for row in mention_rows),
             key=_mention_order,
@@ -207,6 +238,14 @@ def _articles(snapshot: _Snapshot, project: ProjectMeta) -> Iterator[dict[str, A
             "mentions": mentions,
             "units": units,
         }
+
+
+def _gold_unit(unit: dict[str, Any]) -> dict[str, Any]:
+    """A unit of the gold-only export: where it is, its text and its gold answer."""
+    kept = {k: unit[k] for k in ("id", "index", "kind", "start", "end", "text", "gold")}
+    if "agreement" in unit:
+        kept["agreement"] = unit["agreement"]
+    return kept
 
 
 def _by_annotator(annotation: dict[str, Any]) -> str:
@@ -253,9 +292,20 @@ def _gold(row: Any, labels: dict[int, str], users: dict[int, str], fmt: Any) -> 
     }
 
 
-def export_json(session: Session, out: IO[Any], project_names: Sequence[str] | None = None) -> None:
-    """Write the JSON export document of all (or the named) projects to ``out``."""
-    snapshot = _Snapshot(session, project_names)
+def export_json(
+    session: Session,
+    out: IO[Any],
+    project_names: Sequence[str] | None = None,
+    *,
+    agreement: bool = False,
+    gold_only: bool = False,
+) -> None:
+    """Write the JSON export document of all (or the named) projects to ``out``.
+
+    ``agreement`` adds each project's agreement summary and every sentence's
+    agreement; ``gold_only`` keeps only decided sentences, without annotations.
+    """
+    snapshot = _Snapshot(session, project_names, agreement=agreement, gold_only=gold_only)
     sink = _Sink(out)
     try:
         # Each object is encoded whole by orjson, then its closing brace is
@@ -263,7 +313,8 @@ def export_json(session: Session, out: IO[Any], project_names: Sequence[str] | N
         sink.write(orjson.dumps(snapshot.header())[:-1] + b',"projects":[')
         for p, project in enumerate(snapshot.projects):
             prefix = b"," if p else b""
-            sink.write(prefix + orjson.dumps(project.header())[:-1] + b',"articles":[')
+            header = snapshot.project_header(project)
+            sink.write(prefix + orjson.dumps(header)[:-1] + b',"articles":[')
             for a, article in enumerate(_articles(snapshot, project)):
                 sink.write(b"," + orjson.dumps(article) if a else orjson.dumps(article))
             sink.write(b"]}")
@@ -274,18 +325,25 @@ def export_json(session: Session, out: IO[Any], project_names: Sequence[str] | N
 
 
 def export_jsonl(
-    session: Session, out: IO[Any], project_names: Sequence[str] | None = None
+    session: Session,
+    out: IO[Any],
+    project_names: Sequence[str] | None = None,
+    *,
+    agreement: bool = False,
+    gold_only: bool = False,
 ) -> None:
-    """Write the export as JSON lines: a header, then per project its line and its articles."""
-    snapshot = _Snapshot(session, project_names)
+    """Write the export as JSON lines: a header, then per project its line and its articles
+    (``agreement`` and ``gold_only`` as for ``export_json``)."""
+    snapshot = _Snapshot(session, project_names, agreement=agreement, gold_only=gold_only)
     sink = _Sink(out)
     try:
         sink.write(orjson.dumps({"record": "header", **snapshot.header()}) + b"\n")
         for project in snapshot.projects:
-            sink.write(orjson.dumps({"record": "project", **project.header()}) + b"\n")
+            line = {"record": "project", **snapshot.project_header(project)}
+            sink.write(orjson.dumps(line) + b"\n")
             for article in _articles(snapshot, project):
-                line = {"record": "article", "project": project.name, **article}
-                sink.write(orjson.dumps(line) + b"\n")
+                record = {"record": "article", "project": project.name, **article}
+                sink.write(orjson.dumps(record) + b"\n")
         sink.flush()
     finally:
         snapshot.close()
