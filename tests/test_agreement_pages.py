@@ -92,7 +92,7 @@ def test_confusion_cells_link_to_the_review_queue(
     if "review.queue" not in app.view_functions:
         pytest.skip("the review area is not part of this build")
     links = re.findall(r'<a href="([^"]*/review\?[^"]*)"', html)
-    assert any("pair=reported_fact%2Cspeculation" in link for link in links)
+    assert any("pair=reported_fact,speculation" in link for link in links)
     assert all("annotator=ann2" in link for link in links if "pair=" in link)
 
 

@@ -8,6 +8,7 @@ exactly those label pairs.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
@@ -15,12 +16,13 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from annotator.access import REVIEW_ROLES
+from annotator.agreement_cache import cached_summary
 from annotator.charts import Bar, bars, heatmap
 from annotator.db import get_session
 from annotator.forms_sources import ID_MAX
-from annotator.models import Article
+from annotator.models import NAME_MAX, Article
 from annotator.overview import annotator_progress
-from annotator.project_agreement import load_ratings, project_agreement
+from annotator.project_agreement import project_agreement
 from annotator.views.loaders import get_project_or_404
 from annotator.web import require_user, roles_required
 
@@ -41,14 +43,16 @@ def dashboard(project_id: int) -> ResponseReturnValue:
     article_id = request.args.get("article", type=int)
     if article_id is not None and not 1 <= article_id <= ID_MAX:
         article_id = None
-    annotator = (request.args.get("annotator") or "").strip() or None
-    data = load_ratings(session, project.id, article_id=article_id)
-    if annotator is not None and annotator not in data.annotators:
-        annotator = None  # an unknown name filters nothing rather than failing
-    summary = project_agreement(
-        session, project.id, article_id=article_id, annotator=annotator, data=data
-    )
+    annotator = (request.args.get("annotator") or "").strip()[:NAME_MAX] or None
     filters = {"article": article_id, "annotator": annotator}
+    summary, _ = cached_summary(
+        session,
+        project.id,
+        filters,
+        lambda: project_agreement(session, project.id, article_id=article_id, annotator=annotator),
+        Path(current_app.instance_path) / "cache",
+    )
+    names = {row["annotator"] for row in summary["annotators"]} | ({annotator} - {None})
     return render_template(
         "agreement/dashboard.html",
         project=project,
@@ -56,7 +60,7 @@ def dashboard(project_id: int) -> ResponseReturnValue:
         labels=summary["labels"],
         sources=summary["sources"],
         filters=filters,
-        annotators=data.annotators,
+        annotators=sorted(names),
         articles=_article_choices(session, project.id),
         charts=_charts(project.id, summary, filters),
         progress=annotator_progress(session, project.id),
