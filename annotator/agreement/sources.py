@@ -44,7 +44,8 @@ def pairwise_alpha(
         totals -= np.bincount(values[alone], minlength=n_kinds)
     a, b = values[coded.first], values[coded.second]
     if table is None:
-        observed_sum = float(weights @ (a != b))
+        # As floats: numpy's dot of float64 with bool takes a slow generic loop.
+        observed_sum = float(weights @ (a != b).astype(np.float64))
         n = float(totals.sum())
         expected_sum = n * n - float(totals @ totals)
     else:
@@ -80,15 +81,23 @@ def source_codes(coded: Coded) -> tuple[np.ndarray, list[frozenset[str]], np.nda
     Returns (set code per rating, the distinct sets, speaker code per rating, speakers).
     An empty list is the empty set and the speaker ``"(none)"``, a value of its own.
     """
+    lists = coded.source_lists
     set_index: dict[frozenset[str], int] = {}
     speaker_index: dict[str | None, int] = {}
-    set_of_list = np.zeros(len(coded.source_lists), dtype=np.int64)
-    speaker_of_list = np.zeros(len(coded.source_lists), dtype=np.int64)
-    for code, names in enumerate(coded.source_lists):
-        set_of_list[code] = set_index.setdefault(frozenset(names), len(set_index))
-        # None stands for "no source" so that a source really named "(none)" stays apart.
-        speaker = names[0] if names else None
-        speaker_of_list[code] = speaker_index.setdefault(speaker, len(speaker_index))
+    # One pass per column over the distinct lists (tens of thousands), not the ratings;
+    # comprehensions, because assigning numpy elements one by one costs ~1 µs each.
+    set_of_list = np.array(
+        [set_index.setdefault(frozenset(names), len(set_index)) for names in lists],
+        dtype=np.int64,
+    )
+    # None stands for "no source" so that a source really named "(none)" stays apart.
+    speaker_of_list = np.array(
+        [
+            speaker_index.setdefault(names[0] if names else None, len(speaker_index))
+            for names in lists
+        ],
+        dtype=np.int64,
+    )
     speakers = [NO_SPEAKER if s is None else s for s in speaker_index]
     return (
         set_of_list[coded.source_list],

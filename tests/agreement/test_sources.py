@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 
 from annotator.agreement import Rating, encode, krippendorff_alpha, masi_distance, summarise
-from annotator.agreement import sets as sets_module
-from annotator.agreement.sources import exact_agreement
+from annotator.agreement.sources import exact_agreement, source_summary
 
-from .factories import LABELS, random_matrices, ratings_from_matrix
+from .factories import (
+    LABELS,
+    PATHS,
+    popular_source,
+    random_matrices,
+    ratings_from_matrix,
+    use_path,
+)
 
 NUMBERS = ["0", "1", "2", "3"]
 
@@ -42,13 +50,11 @@ def test_everyone_using_the_outlet_voice_is_undefined() -> None:
     assert sources["n_without_sources"] == 8
 
 
-@pytest.mark.parametrize("dense_limit", [10_000, 0])
-def test_masi_alpha_matches_the_metric_path(
-    monkeypatch: pytest.MonkeyPatch, dense_limit: int
-) -> None:
-    """Pairs + MasiTable (dense and sparse) = patterns + scalar masi_distance, empty sets too."""
-    monkeypatch.setattr(sets_module, "_DENSE_LIMIT", dense_limit)
-    rng = np.random.default_rng(2006 + dense_limit)
+@pytest.mark.parametrize("path", PATHS)
+def test_masi_alpha_matches_the_metric_path(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    """Pairs + MasiTable (every path) = patterns + scalar masi_distance, empty sets too."""
+    use_path(monkeypatch, path)
+    rng = np.random.default_rng(2006 + PATHS.index(path))
     compared = 0
     for _ in range(40):
         data, linked = random_matrices(rng)
@@ -132,3 +138,50 @@ def test_exact_agreement_compares_ordered_lists() -> None:
     sources = summarise(ratings, LABELS)["sources"]
     assert sources["n_distinct_lists"] == 4 and sources["n_distinct_sets"] == 3
     assert sources["krippendorff_alpha_masi"]["value"] == 1.0
+
+
+def _popular_ratings(rng: random.Random, units: int) -> list[Rating]:
+    """1–4 annotators per unit, lists of 0–4 names with agencies in most of them; often
+    a copy of another annotator's list, reordered, so that units agree now and then."""
+    ratings = []
+    for unit in range(units):
+        lists: list[list[str]] = []
+        for annotator in range(rng.randint(1, 4)):
+            if lists and rng.random() < 0.4:
+                names = list(rng.choice(lists))
+                rng.shuffle(names)
+            else:
+                names = popular_source(rng, rng.randint(0, 4), people=25)
+            lists.append(names)
+            ratings.append(Rating(unit, f"a{annotator}", "quote", tuple(names)))
+    return ratings
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_masi_alpha_with_popular_names_on_every_path(seed: int) -> None:
+    """Fast path = pair tables (dense, sparse) = brute-force metric path, to 1e-12."""
+    rng = random.Random(seed)
+    ratings = _popular_ratings(rng, 250)
+    coded = encode(ratings, LABELS)
+    results = {}
+    for path in PATHS:
+        with pytest.MonkeyPatch.context() as patch:
+            use_path(patch, path)
+            results[path] = source_summary(coded)
+    masi = results["fast"]["krippendorff_alpha_masi"]
+    for path in ("dense", "sparse"):
+        assert (
+            results[path]["krippendorff_alpha_speaker"]
+            == results["fast"]["krippendorff_alpha_speaker"]
+        )
+        other = results[path]["krippendorff_alpha_masi"]
+        for key in ("value", "observed_disagreement", "expected_disagreement"):
+            assert masi[key] == pytest.approx(other[key], rel=0, abs=1e-12)
+    matrix: dict[str, dict[int, frozenset[str]]] = {}
+    for rating in ratings:
+        matrix.setdefault(rating.annotator, {})[rating.unit] = frozenset(rating.sources)
+    data = [[row.get(unit) for unit in range(250)] for row in matrix.values()]
+    reference = krippendorff_alpha(data, metric=masi_distance)
+    assert masi["value"] == pytest.approx(reference.value, rel=0, abs=1e-12)
+    assert masi["observed_disagreement"] == pytest.approx(reference.observed, rel=0, abs=1e-12)
+    assert masi["expected_disagreement"] == pytest.approx(reference.expected, rel=0, abs=1e-12)
