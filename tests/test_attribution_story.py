@@ -60,7 +60,7 @@ def test_story_sources(story):
             (),
             "a researcher at the Stockholm Institute for Security Studies",
         ),
-        FoundSource("anonymous diplomats", "anonymous", (), "A diplomat in Seoul"),
+        FoundSource("a diplomat in Seoul", "anonymous", (), None),
     )
 
 
@@ -80,7 +80,7 @@ def test_story_suggestions(story):
         ("speculation", ("Igor Petrov",)),
         ("reported_fact", ()),
         ("quote", ("Hanna Lindqvist",)),
-        ("speculation", ("anonymous diplomats",)),
+        ("speculation", ("a diplomat in Seoul",)),
         ("unclear", ()),
         ("reported_fact", ()),
     ]
@@ -107,5 +107,5 @@ def test_story_mentions(story):
         ("Igor Petrov", "Igor Petrov"),
         ("Interfax", "Interfax"),
         ("Hanna Lindqvist", "Hanna Lindqvist"),
-        ("anonymous diplomats", "A diplomat in Seoul"),
+        ("a diplomat in Seoul", "A diplomat in Seoul"),
     ]

@@ -15,12 +15,18 @@ from .model import Analysis, Cue, FoundSource, Mention, Suggestion
 from .names import name_key
 from .registry import Registry
 from .scan import agency_entry, scan
-from .speakers import ANONYMITY_RE, Attribution, Hit, attributions
+from .speakers import ANONYMITY_RE, Attribution, Hit, attributions, trailing_clause
 
 _CREDIT_PAREN = re.compile(r"\(\s*[\w-]+(?:\s*[,/]\s*[\w-]+)*\s*\)(?P<dash>\s*[—–-])?")
 _RELAY_KINDS = ("news_agency", "media_outlet")
 _PLAIN_FACT = Suggestion("reported_fact", (), ())
-_ROLE_ORDER = {"original": 0, "speaker": 1, "relay": 2}
+# "He quoted her": two different person pronouns in one sentence are two people.
+_NOBODY: frozenset[str] = frozenset()
+_GENDER = {"he": "m", "him": "m", "she": "f", "her": "f"}
+_TRAILING_MARKS = ' .,;:!?\n"“”„«»‘’)'
+# Hedges that also name who holds the view: "Some investors have speculated that …".
+_HEDGE_REPORTS = frozenset(("speculated", "speculate", "speculates"))
+_HEDGE_HOLDERS = frozenset(("analysts", "experts", "observers"))
 
 
 def analyse_article(article: ParsedArticle) -> Analysis:
@@ -49,10 +55,12 @@ def analyse_article(article: ParsedArticle) -> Analysis:
     suggestions: list[Suggestion | None] = [None] * len(units)
     state = QuoteState()
     run: list[int] = []  # units of the quotation still open, to share its speakers
+    run_prev: Suggestion | None = None  # the sentence before a free-standing quotation
+    prev: Suggestion | None = None  # the previous sentence's suggestion
     for i in order:
         unit = units[i]
         if unit.kind != "sentence":
-            state, run = QuoteState(), []
+            state, run, run_prev, prev = QuoteState(), [], None, None
             continue
         lo, hi = unit.start, min(unit.end, len(text))
         x0, x1 = bisect_left(any_at, lo, x1), bisect_left(any_at, hi, x1)
@@ -60,6 +68,7 @@ def analyse_article(article: ParsedArticle) -> Analysis:
             # Most sentences carry no cue at all: keep their path short.
             unclear = unclear_cue(text, lo, hi)
             suggestions[i] = Suggestion("unclear", (), (unclear,)) if unclear else _PLAIN_FACT
+            prev = suggestions[i]
             continue
         m0, m1 = bisect_left(marks_at, lo, m1), bisect_left(marks_at, hi, m1)
         r0, r1 = bisect_left(report_at, lo, r1), bisect_left(report_at, hi, r1)
@@ -68,13 +77,15 @@ def analyse_article(article: ParsedArticle) -> Analysis:
         marks = marks_at[m0:m1]
         reports = hits.reports[r0:r1]
         hedges = hits.hedges[h0:h1]
+        if hedges:
+            reports = _hedges_that_report(reports, hedges)
         agency_hits = hits.agencies[a0:a1]
         spans = quote_spans(text, lo, hi, marks, state) if marks or state.closer else []
         quotes = [(a, b) for a, b, _ in spans]
         quote_cues = [
             Cue("continuing_quote" if cont else "quotation", text[a:b], a, b)
             for a, b, cont in spans
-            if is_real_quote(text, a, b, cont, b == hi)
+            if is_real_quote(text, a, b, cont, b == hi) or _reported_words(text, lo, a, reports)
         ]
         if quotes:
             # Words inside a quotation are the speaker's, not attribution ("I told them").
@@ -93,8 +104,13 @@ def analyse_article(article: ParsedArticle) -> Analysis:
                 _share_sources(suggestions, run)
             else:
                 run = [i]
+                free = spans[0][0] == _first_char(text, lo, hi) and bool(quote_cues)
+                run_prev = prev if free else None
             if state.closer is None:
-                run = []
+                if run_prev is not None and not text[spans[-1][1] : hi].strip(_TRAILING_MARKS):
+                    _continue_speaker(suggestions, run, run_prev)
+                run, run_prev = [], None
+        prev = suggestions[i]
 
     mentions = _mentions(text, registry, hits.agencies)
     return Analysis(registry.sources(), mentions, tuple(suggestions))
@@ -148,33 +164,75 @@ def _label(cues: list[Cue]) -> str:
 def _sources(
     registry: Registry, text: str, lo: int, hi: int, reports: list[Hit]
 ) -> tuple[tuple[str, ...], list[Cue]]:
-    """Resolve a sentence's attributions to ordered sources: originals, speakers, relays."""
+    """Resolve a sentence's attributions to ordered sources: who made the claim, then relays.
+
+    A reporting clause in front of the content nests: in "A told AP that B had said …" B is
+    the innermost speaker, so leading clauses are read from the last to the first. A
+    clause after the content ("…, KCNA reported") passes on everything before it. Whoever a
+    speaker cites ("citing Z", "quoted Z as saying") comes right before that speaker.
+    """
     if not reports:
         return (), []
     found = attributions(text, lo, hi, reports)
     has_verb_speaker = any(a.role == "speaker" and a.cue_kind != "according_to" for a in found)
-    ranked: list[tuple[int, int, str]] = []
+    resolved: list[tuple[Attribution, str]] = []
     cues: list[Cue] = []
     seen_cues: set[tuple[int, int]] = set()
+    pronouns: dict[str, str] = {}  # "he"/"she" -> whom it was resolved to in this sentence
     for a in found:
         # Anonymity markers are looked for near the phrase, not in a sentence of any length.
         window = (max(lo, a.ref.start - 200), min(hi, a.ref.end + 200))
-        name = registry.resolve(a.ref, text, window)
+        gender = _GENDER.get(a.ref.text.casefold()) if a.ref.form == "pronoun" else None
+        others = _NOBODY
+        if gender and pronouns:
+            others = frozenset(n for g, n in pronouns.items() if g != gender)
+        create = not a.negated and a.role != "relay?"  # "told Kim": Kim is no new source
+        name = registry.resolve(a.ref, text, window, create, lo, others)
         if name is None:
             continue
+        if gender:
+            pronouns.setdefault(gender, name)
         kind = registry.found[name].kind
-        role = a.role
-        if role == "relay?" or role == "relay":
-            if kind not in _RELAY_KINDS:
-                continue
-            role = "relay"
-        elif a.cue_kind == "according_to" and has_verb_speaker:
-            role = "relay"  # "X said, according to KCNA": KCNA passed it on
-        ranked.append((_ROLE_ORDER[role], a.ref.start, name))
+        if a.role in ("relay?", "relay") and kind not in _RELAY_KINDS:
+            continue
+        resolved.append((a, name))
         _add_cues(text, a, kind, cues, seen_cues, window)
-    ranked.sort()
+        if a.ref.form != "name" and name.casefold() != a.ref.text.casefold():
+            # "he", "the company", "one of them": say that the phrase points back at someone.
+            span = (a.ref.start, a.ref.end)
+            if span not in seen_cues:
+                seen_cues.add(span)
+                cues.append(Cue("refers_back", text[span[0] : span[1]], *span))
+    if len(resolved) == 1:
+        return (resolved[0][1],), cues  # the common case: one speaker, nothing to order
+    several = sum(a.role == "speaker" for a, _ in resolved) > 1
+    leading: list[list[str]] = []
+    trailing: list[list[str]] = []
+    relays: list[str] = []
+    pending: list[str] = []  # cited before the speaker who cites them is known
+    last: list[str] | None = None
+    for n, (a, name) in enumerate(resolved):
+        if a.role in ("relay?", "relay") or (a.cue_kind == "according_to" and has_verb_speaker):
+            relays.append(name)  # "X said, according to KCNA": KCNA passed it on
+        elif a.role == "original":
+            follows = resolved[n + 1][0] if n + 1 < len(resolved) else None
+            same_cue = follows is not None and follows.cue_start == a.cue_start
+            if last is not None and not (same_cue and follows.role == "speaker"):
+                last.insert(len(last) - 1, name)  # "Yonhap said, citing KCNA"
+            else:
+                pending.append(name)  # "KCNA quoted Z as saying": Z before KCNA
+        else:
+            last = [*pending, name]
+            pending = []
+            after = a.trailing or (several and trailing_clause(text, a.cue_end, hi))
+            (trailing if after else leading).append(last)
     ordered: list[str] = []
-    for _, _, name in ranked:
+    for name in [
+        *pending,
+        *(x for group in reversed(leading) for x in group),
+        *(x for group in trailing for x in group),
+        *relays,
+    ]:
         if name not in ordered:
             ordered.append(name)
     return tuple(ordered), cues
@@ -230,7 +288,7 @@ def _mentions(text: str, registry: Registry, agency_hits: list[Hit]) -> tuple[Me
         if name is not None:
             found.append((start, -end, name))
     for f in registry.found.values():
-        if f.kind == "anonymous" or agencies.lookup(f.name) is not None:
+        if f.kind == "anonymous" or f.described or agencies.lookup(f.name) is not None:
             continue
         for spelling in {f.name, *f.aliases}:
             at = text.find(spelling)
@@ -261,3 +319,53 @@ def credit_sources(article: ParsedArticle, registry: Registry) -> None:
     if article.dateline:
         for m in AGENCY_RE.finditer(article.dateline):
             registry.add_known(m.group(), base + len(article.credits))
+
+
+def _hedges_that_report(reports: list[Hit], hedges: list[Hit]) -> list[Hit]:
+    """Add the verbs of hedges that name their holder ("Analysts expect", "X speculated")."""
+    extra: list[Hit] = []
+    for s, e, word, _ in hedges:
+        if word in _HEDGE_REPORTS:
+            extra.append((s, e, word, "verb"))
+        elif " " in word:
+            holder, _, verb = word.partition(" ")
+            if holder.casefold() in _HEDGE_HOLDERS:
+                extra.append((e - len(verb), e, verb, "verb"))
+    return sorted([*reports, *extra]) if extra else reports
+
+
+def _reported_words(text: str, lo: int, start: int, reports: list[Hit]) -> bool:
+    """A short quotation after a reporting verb gives someone's words ('called it "baseless"');
+    without one it is a scare quote or a title ('the so-called "peace plan"')."""
+    if text[max(lo, start - 10) : start].rstrip().endswith("so-called"):
+        return False
+    return any(lo <= s < start for s, _, _, kind in reports if kind != "relay")
+
+
+def _first_char(text: str, lo: int, hi: int) -> int:
+    """Offset of the first non-space character of text[lo:hi]."""
+    while lo < hi and text[lo].isspace():
+        lo += 1
+    return lo
+
+
+def _continue_speaker(
+    suggestions: list[Suggestion | None], run: list[int], prev: Suggestion
+) -> None:
+    """A quotation standing on its own continues the previous sentence's speaker."""
+    if not prev.sources or any(
+        s is not None and s.sources for s in map(suggestions.__getitem__, run)
+    ):
+        return
+    reason = next((c for c in prev.cues if c.kind in _SPEAKER_CUES), None)
+    for i in run:
+        s = suggestions[i]
+        if s is not None:
+            cues = s.cues
+            if reason is not None:
+                cue = Cue("previous_speaker", reason.text, reason.start, reason.end)
+                cues = tuple(sorted((*cues, cue), key=lambda c: (c.start, c.end)))
+            suggestions[i] = Suggestion(s.label, prev.sources, cues)
+
+
+_SPEAKER_CUES = frozenset(("reporting_verb", "according_to", "previous_speaker"))

@@ -20,7 +20,10 @@ TITLE_WORDS = frozenset(
     Col. Lieutenant Lt. Major Maj. Captain Capt. Admiral Marshal Premier Judge Justice Sheikh
     Emir Crown Supreme Speaker Minister-President Interior Finance Economy Trade State Health
     Education Justice Environment Energy Culture Labour Labor Unification Home Sir Dame Lord
-    Lady Bishop Archbishop Cardinal Rabbi Imam Father Sergeant Sgt. Officer Inspector
+    Lady Bishop Archbishop Cardinal Rabbi Imam Father Sergeant Sgt. Officer Inspector Prosecutor
+    Coach Clerk Councillor Economist Engineer Lawyer Attorney Farmer Teacher Doctor Nurse
+    Analyst Scientist Researcher Activist Author Writer Pundit Journalist Reporter Photographer
+    Architect Historian Physician Surgeon Pilot Captain Striker Midfielder Defender Goalkeeper
     Superintendent Commissioner Attorney Councillor Councilman Councilwoman MP
     """.split()
 )
@@ -31,6 +34,7 @@ GOVERNMENT_WORDS = frozenset(
     Ministry Government Cabinet Kremlin Pentagon Parliament Senate Congress Assembly Presidency
     Department Office Embassy Consulate Police Army Navy Military Command Council Chancellery
     Administration Bundestag Duma Knesset Politburo Authority Authorities Secretariat
+    Staff Chiefs Forces Guard Prosecutors Ombudsman
     """.split()
 )
 ORGANIZATION_WORDS = frozenset(
@@ -40,6 +44,9 @@ ORGANIZATION_WORDS = frozenset(
     Center Court Federation League Alliance Society Forum Network Coalition Movement Front
     Church Club Board Bureau Service Services Programme Program Initiative Watch International
     Amnesty Red Cross Crescent NATO Airlines Motors Holdings Partners Trust Academy Laboratory
+    Foods Systems Energy Technologies Technology Pharma Pharmaceuticals Industries Steel Mining
+    Logistics Cargo Shipping Insurance Capital Securities Labs Software Solutions Electric Oil
+    Gas Power Telecom Airways Railways Rail Construction Chemicals Brewery Bakery Studios Games
     """.split()
 )
 MEDIA_WORDS = frozenset(
@@ -106,7 +113,14 @@ def guess_kind(name: str) -> str:
 
 def classify(name: str) -> tuple[str, str, str | None]:
     """Return (name, kind, title) for a new speaker: "Foreign Ministry Spokesman Igor Petrov"
-    is the person "Igor Petrov" titled "Foreign Ministry Spokesman"."""
+    is the person "Igor Petrov" titled "Foreign Ministry Spokesman"; "Ilse Brandt of the
+    University of Marrach" is the person "Ilse Brandt" of that university."""
+    person, of, institution = name.partition(" of ")
+    if of and " " in person and set(institution.split()) & _INSTITUTION_WORDS:
+        rest, title = split_title(person)
+        if " " in rest and guess_kind(rest) == "person":
+            institution = institution.removeprefix("the ")
+            return rest, "person", f"{title} of {institution}" if title else institution
     rest, title = split_title(name)
     if title is not None and not set(rest.split()) & _INSTITUTION_WORDS:
         return rest, "person", title

@@ -21,9 +21,14 @@ REPORT_CUES: dict[str, str] = {
         explained explains disclosed discloses denied denies argued argues tweeted tweets posted
         asked asks replied acknowledged admitted alleged stressed emphasised emphasized urged
         revealed reiterated declared commented remarked concluded testified indicated conceded
-        countered responded observed recalled informed""".split(),
+        countered responded observed recalled informed called accused cautioned expects expect
+        predicted predicts estimates believes""".split(),
         "verb",
     ),
+    # Stance verbs report speech only with a claim as object ("rejected that claim").
+    **dict.fromkeys(["rejected", "dismissed", "disputed"], "claimobj"),
+    # "It read: …" gives the wording of a note or sign.
+    "read": "colon",
     "according to": "acc",
     "According to": "acc",
     "citing": "cit",
