@@ -141,3 +141,47 @@ def _table(rows: list[dict[str, Any]], by: str) -> str:
         rest = "  ".join(c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))
         lines.append(f"{first}  {rest}")
     return "\n".join(lines)
+
+
+@click.command("suggestions-eval")
+@click.option("--project", "project_name", help="The project (default: the only one).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--errors", is_flag=True, help="Also list every sentence the suggestion got wrong.")
+@with_appcontext
+def suggestions_eval_command(project_name: str | None, as_json: bool, errors: bool) -> None:
+    """How good the suggestions are against the project's gold answers."""
+    from annotator.suggestion_eval import evaluate_project
+
+    with session_scope() as session:
+        project = _project(session, project_name)
+        evaluation = evaluate_project(session, project.id)
+    figures = evaluation.figures()
+    if as_json:
+        click.echo(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())
+        return
+    if not figures["n_units"]:
+        fail(f"project {project.name} has no gold answers yet; adjudicate some sentences first")
+    sources = figures["sources"]
+    click.echo(f"{figures['n_units']} sentences with gold in project {project.name}")
+    click.echo(f"label accuracy           {_number(figures['label_accuracy'])}")
+    click.echo(
+        f"sources: precision {_number(sources['precision'])}, recall "
+        f"{_number(sources['recall'])}, F1 {_number(sources['f1'])}, "
+        f"exact ordered list {_number(sources['exact_list'])}"
+    )
+    click.echo(f"accepted with no change  {_number(figures['accepted_unchanged'])}")
+    for row in figures["per_label"]:
+        click.echo(
+            f"  {row['label']}: precision {_number(row['precision'])}, "
+            f"recall {_number(row['recall'])} ({row['gold']} in gold)"
+        )
+    if errors:
+        for case in evaluation.label_errors:
+            click.echo(
+                f"label: gold {case.gold_label}, suggested {case.suggested_label}: {case.text}"
+            )
+        for case in evaluation.source_errors:
+            click.echo(
+                f"sources: gold {list(case.gold_sources)}, suggested "
+                f"{list(case.suggested_sources)}: {case.text}"
+            )

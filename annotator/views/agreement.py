@@ -23,6 +23,7 @@ from annotator.forms_sources import ID_MAX
 from annotator.models import NAME_MAX, Article
 from annotator.overview import annotator_progress
 from annotator.project_agreement import project_agreement
+from annotator.suggestion_eval import evaluate_project
 from annotator.views.loaders import get_project_or_404
 from annotator.web import require_user, roles_required
 
@@ -49,7 +50,7 @@ def dashboard(project_id: int) -> ResponseReturnValue:
         session,
         project.id,
         filters,
-        lambda: project_agreement(session, project.id, article_id=article_id, annotator=annotator),
+        lambda: _figures(session, project.id, article_id, annotator),
         Path(current_app.instance_path) / "cache",
     )
     names = {row["annotator"] for row in summary["annotators"]} | ({annotator} - {None})
@@ -66,6 +67,16 @@ def dashboard(project_id: int) -> ResponseReturnValue:
         progress=annotator_progress(session, project.id),
         review_url=_review_url(project.id, **filters),
     )
+
+
+def _figures(
+    session: Any, project_id: int, article_id: int | None, annotator: str | None
+) -> dict[str, Any]:
+    """The agreement summary, plus (unfiltered) how the suggestions fare against gold."""
+    summary = project_agreement(session, project_id, article_id=article_id, annotator=annotator)
+    if article_id is None and annotator is None:
+        summary["suggestion_quality"] = evaluate_project(session, project_id).figures()
+    return summary
 
 
 def _article_choices(session: Any, project_id: int) -> list[tuple[int, str]] | None:
