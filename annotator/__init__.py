@@ -69,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         guidelines,
         main,
         projects,
+        review,
         segmentation,
         sources,
     )
@@ -82,6 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         segmentation.bp,
         guidelines.bp,
         agreement.bp,
+        review.bp,
         api.register(),
     ):
         app.register_blueprint(blueprint)

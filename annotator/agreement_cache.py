@@ -25,20 +25,13 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from annotator.models import AnnotationEvent, Label
-
-try:  # gold history arrives with the review area
-    from annotator.models import GoldEvent
-except ImportError:  # pragma: no cover - older schema
-    GoldEvent = None  # type: ignore[assignment,misc]
+from annotator.models import AnnotationEvent, GoldEvent, Label
 
 
 def data_version(session: Session, project_id: int) -> str:
     """A string that changes whenever anything the project's agreement depends on does."""
     newest_event = session.scalar(select(func.max(AnnotationEvent.id))) or 0
-    newest_gold = 0
-    if GoldEvent is not None:
-        newest_gold = session.scalar(select(func.max(GoldEvent.id))) or 0
+    newest_gold = session.scalar(select(func.max(GoldEvent.id))) or 0
     labels = session.execute(
         select(Label.id, Label.name).where(Label.project_id == project_id).order_by(Label.position)
     ).all()

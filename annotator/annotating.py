@@ -378,6 +378,8 @@ def save_annotation(session: Session, unit_id: int, user: User, request: SaveReq
     holds it, so it covers only the conditional upsert and the commit. A read
     that went stale in between cannot cause a lost update: the update applies
     only to the version read, and a concurrent first save hits the unique key.
+    A save whose answer is already stored succeeds without a new version, also
+    when it lost a race to an identical request (a client's retry).
     """
     user_id = user.id
     article_id, project_id, current, previous = _load_unit(session, unit_id, user)
@@ -412,7 +414,15 @@ def save_annotation(session: Session, unit_id: int, user: User, request: SaveReq
             source_names=[s["name"] for s in sources],
         )
     except VersionConflict:
-        raise AnnotationConflict(current_annotation(session, unit_id, user_id)) from None
+        stored = current_annotation(session, unit_id, user_id)
+        # Nothing was written; end the transaction (and SQLite's write lock) now.
+        session.rollback()
+        if not _same_answer(stored, request):
+            raise AnnotationConflict(stored) from None
+        # A retry that raced its own original (or another tab saving the same
+        # answer) lost only the race: what it asked for is stored, so it gets
+        # the stored version, as a replay after the fact does ("unchanged").
+        return {"annotation": stored, "progress": progress(session, article_id, user_id)}
     session.commit()
     annotation = _annotation_dict(
         request.label,
@@ -424,6 +434,20 @@ def save_annotation(session: Session, unit_id: int, user: User, request: SaveReq
         previous if result.outcome == "unchanged" else None,
     )
     return {"annotation": annotation, "progress": progress(session, article_id, user_id)}
+
+
+def _same_answer(stored: dict[str, Any] | None, request: SaveRequest) -> bool:
+    """Whether the stored annotation already says what ``request`` asks (label, sources, note).
+
+    A flagged one does not: saving it again records that the annotator read the new text.
+    """
+    return (
+        stored is not None
+        and not stored["flagged"]
+        and stored["label"] == request.label
+        and stored["note"] == request.note
+        and tuple(source["id"] for source in stored["sources"]) == request.sources
+    )
 
 
 def remove_annotation(session: Session, unit_id: int, user: User, expected_version: int) -> dict:

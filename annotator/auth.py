@@ -7,6 +7,7 @@ which is what logout and a password change do.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -20,9 +21,17 @@ from annotator.users import check_password, get_user_by_name, hash_password
 SESSION_LIFETIME = timedelta(days=14)  # the cookie's lifetime too (config.py)
 # Recording every use of an API token would turn each read into a write.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
-# A fixed hash to verify against when the user does not exist, so an unknown
-# name costs as much time as a wrong password (no user enumeration by timing).
-_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so an unknown name
+    costs as much time as a wrong password (no user enumeration by timing).
+
+    Made on first use, not at import: hashing is slow on purpose, and every
+    command and worker start imported this module.
+    """
+    return hash_password("not-a-real-password")
 
 
 def _digest(token: str) -> str:
@@ -38,7 +47,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     user = get_user_by_name(session, username)
     session.commit()
     if user is None:
-        check_password(User(password_hash=_DUMMY_HASH), password)
+        check_password(User(password_hash=_dummy_hash()), password)
         return None
     return user if check_password(user, password) else None
 

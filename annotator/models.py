@@ -38,6 +38,11 @@ SOURCE_KINDS = (
     "anonymous",
 )
 PROVENANCES = ("unanimous", "adjudicated", "unresolved")
+# Why annotators disagreed, as a reviewer judges it when deciding gold.
+ERROR_CATEGORIES = ("guideline_gap", "ambiguous_text", "annotator_error", "segmentation_error")
+# What changed a gold decision: a reviewer's decision, bulk acceptance of unanimous
+# units, clearing it, an import, a segmentation edit (unresolved) or a source merge.
+GOLD_ACTIONS = ("decide", "accept_unanimous", "clear", "import", "segmentation", "merge_sources")
 SUGGESTION_MODES = ("hidden", "hint", "prefill")
 
 # Column limits shared with the forms and the CLI validators, so a value the
@@ -106,6 +111,11 @@ class Project(Base):
     # How many annotators each article gets when articles are assigned
     # automatically; None means every member annotates every article.
     annotators_per_article: Mapped[int | None] = mapped_column(Integer)
+    # Bulk acceptance of unanimous units needs at least this many annotators
+    # agreeing on label and ordered sources. Its range (2..100) is checked by
+    # annotator.review: a CHECK here would make SQLite recreate the projects
+    # table in the migration, and dropping it would cascade to every article.
+    unanimous_min_annotators: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
     labels: Mapped[list[Label]] = relationship(
@@ -391,3 +401,29 @@ class GoldSource(Base):
     source_id: Mapped[int] = mapped_column(
         ForeignKey("sources.id", ondelete="RESTRICT"), index=True
     )
+
+
+class GoldEvent(Base):
+    """Append-only history of gold decisions: the state after every change, with who and when."""
+
+    __tablename__ = "gold_events"
+    __table_args__ = (
+        CheckConstraint(_in("action", GOLD_ACTIONS), name="action"),
+        # NULL (a cleared decision) passes a CHECK, as in every SQL engine.
+        CheckConstraint(_in("provenance", PROVENANCES), name="provenance"),
+        Index("ix_gold_events_unit", "unit_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    # No foreign key to gold: history outlives a cleared decision.
+    gold_id: Mapped[int | None] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(24))
+    label: Mapped[str | None] = mapped_column(String(LABEL_NAME_MAX))
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)  # names at the time
+    provenance: Mapped[str | None] = mapped_column(String(16))
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    error_category: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

@@ -12,6 +12,7 @@ from annotator.web import current_user
 NAV: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("main.index", "Projects", None),
     ("sources.registry", "Sources", ("admin", "reviewer")),
+    ("review.index", "Review", ("admin", "reviewer")),
     ("guidelines.show", "Guidelines", None),
 )
 

@@ -67,7 +67,13 @@ def _next_article_query(reviewer: bool) -> Select[tuple[int]]:
             Annotation, (Annotation.unit_id == Unit.id) & (Annotation.annotator_id == user_id)
         )
         .where(Unit.article_id == Article.id, Unit.kind == "sentence", Annotation.id.is_(None))
-        .exists()
+        .limit(1)
+        # "The first unlabelled sentence is not null" rather than EXISTS:
+        # PostgreSQL flattens an EXISTS into a join over every unit of the
+        # database (150-200 ms at 100,000 units, on every page load), while a
+        # scalar subquery stays per article, walked in id order until one hits.
+        .scalar_subquery()
+        .is_not(None)
     )
     query = select(Article.id).where(
         Article.project_id == project_id,

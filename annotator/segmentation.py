@@ -19,12 +19,14 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from annotator.attribution import analyse_article
 from annotator.exchange.apply import append_event, load_current_annotations
+from annotator.exchange.gold import append_gold_event, record_gold_state
 from annotator.ingest.parsed import ParsedArticle, ParsedUnit
 from annotator.models import (
     Annotation,
     AnnotationEvent,
     Article,
     Gold,
+    GoldEvent,
     Label,
     Source,
     Unit,
@@ -137,7 +139,7 @@ def split_unit(
     result = EditResult(unit.article_id, [], [unit.id, new_id])
     # The first part holds the old unit's start, so its annotations stay on it.
     result.flagged_annotations = _flag(session, unit.id, old_text, actor_id)
-    result.unresolved_gold = _unresolve_gold(session, [unit.id])
+    result.unresolved_gold = _unresolve_gold(session, [unit.id], actor_id)
     _resuggest(session, unit.article_id, text, [unit.id, new_id])
     result.units = article_units(session, unit.article_id, text)
     return result
@@ -175,9 +177,27 @@ def merge_with_next(
         .where(AnnotationEvent.unit_id == following.id)
         .values(unit_id=unit.id)
     )
+    session.execute(
+        update(GoldEvent).where(GoldEvent.unit_id == following.id).values(unit_id=unit.id)
+    )
     if session.scalar(select(Gold.id).where(Gold.unit_id == unit.id)) is None:
         session.execute(update(Gold).where(Gold.unit_id == following.id).values(unit_id=unit.id))
     else:
+        dropped = session.scalar(select(Gold.id).where(Gold.unit_id == following.id))
+        if dropped is not None:
+            append_gold_event(
+                session,
+                unit_id=unit.id,
+                gold_id=dropped,
+                actor_id=actor_id,
+                action=ACTION,
+                label=None,
+                sources=(),
+                provenance=None,
+                reviewer_id=None,
+                rationale="merged into the previous sentence, whose decision was kept",
+                error_category=None,
+            )
         result.notes.append("the next sentence's gold decision was replaced by this one's")
     session.execute(delete(Unit).where(Unit.id == following.id))
     session.execute(update(Unit).where(Unit.id == unit.id).values(end=following.end))
@@ -190,7 +210,7 @@ def merge_with_next(
         actor_id,
         {ann_id: text[following.start : following.end] for ann_id in moved},
     )
-    result.unresolved_gold = _unresolve_gold(session, [unit.id])
+    result.unresolved_gold = _unresolve_gold(session, [unit.id], actor_id)
     _resuggest(session, unit.article_id, text, [unit.id])
     result.units = article_units(session, unit.article_id, text)
     return result
@@ -350,15 +370,21 @@ def _flag(
     return len(current)
 
 
-def _unresolve_gold(session: Session, unit_ids: Sequence[int]) -> int:
-    """Mark the gold of changed units as needing a new decision."""
-    result = session.execute(
-        update(Gold)
-        .where(Gold.unit_id.in_(list(unit_ids)), Gold.provenance != "unresolved")
-        .values(provenance="unresolved"),
+def _unresolve_gold(session: Session, unit_ids: Sequence[int], actor_id: int | None) -> int:
+    """Mark the gold of changed units as needing a new decision (recorded in its history)."""
+    changing = session.scalars(
+        select(Gold.unit_id).where(
+            Gold.unit_id.in_(list(unit_ids)), Gold.provenance != "unresolved"
+        )
+    ).all()
+    if not changing:
+        return 0
+    session.execute(
+        update(Gold).where(Gold.unit_id.in_(changing)).values(provenance="unresolved"),
         execution_options={"synchronize_session": False},
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    record_gold_state(session, changing, actor_id=actor_id, action=ACTION)
+    return len(changing)
 
 
 def _resuggest(session: Session, article_id: int, text: str, unit_ids: Sequence[int]) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
 from annotator.exchange.apply import append_event, load_current_annotations
+from annotator.exchange.gold import record_gold_state
 from annotator.models import (
     NAME_MAX,
     NOTE_MAX,
@@ -22,6 +23,7 @@ from annotator.models import (
     Annotation,
     AnnotationSource,
     Article,
+    Gold,
     GoldSource,
     Label,
     Mention,
@@ -183,7 +185,7 @@ def merge_sources(
         raise SourceEditError("a source cannot be merged into itself")
     old, new = source.id, into.id
     annotations = _merge_annotations(session, source.project_id, old, new, actor_id)
-    gold = _merge_gold(session, old, new)
+    gold = _merge_gold(session, old, new, actor_id)
     mentions = _merge_mentions(session, old, new)
     suggestions = _merge_suggestions(session, source.project_id, old, new)
     moved = session.execute(
@@ -254,7 +256,7 @@ def _merge_annotations(
     return changed
 
 
-def _merge_gold(session: Session, old: int, new: int) -> int:
+def _merge_gold(session: Session, old: int, new: int, actor_id: int | None) -> int:
     gold_ids = session.scalars(
         select(GoldSource.gold_id).where(GoldSource.source_id == old).distinct()
     ).all()
@@ -272,6 +274,9 @@ def _merge_gold(session: Session, old: int, new: int) -> int:
                 for i, s in enumerate(_replace(ids, old, new))
             ],
         )
+    if gold_ids:
+        units = session.scalars(select(Gold.unit_id).where(Gold.id.in_(gold_ids))).all()
+        record_gold_state(session, units, actor_id=actor_id, action=MERGE_ACTION)
     return len(gold_ids)
 
 

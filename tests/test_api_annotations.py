@@ -31,6 +31,7 @@ class Api:
     def __init__(self, app: Flask, username: str | None) -> None:
         self.client: FlaskClient = app.test_client()
         self.headers: dict[str, str] = {}
+        self.app, self.username = app, username
         if username is None:
             return
         # A login session straight in the database: the login form's password

@@ -14,6 +14,14 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def register(app_bp: Blueprint = bp) -> Blueprint:
     """Import the API modules (which attach their routes) and return the blueprint."""
-    from annotator.api import annotations, me, openapi, projects, segmentation, sources  # noqa: F401
+    from annotator.api import (  # noqa: F401
+        annotations,
+        me,
+        openapi,
+        projects,
+        review,
+        segmentation,
+        sources,
+    )
 
     return app_bp

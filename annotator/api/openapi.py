@@ -39,11 +39,11 @@ def error_responses(*codes: int) -> dict[str, Any]:
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
-    from annotator.api import annotations, me, projects, segmentation, sources
+    from annotator.api import annotations, me, projects, review, segmentation, sources
 
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
-    for module in (me, projects, annotations, sources, segmentation):
+    for module in (me, projects, annotations, sources, segmentation, review):
         for path, operations in module.OPENAPI_PATHS.items():
             paths.setdefault(path, {}).update(operations)
         schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))

@@ -17,8 +17,10 @@ def register_commands(app: Flask) -> None:
         data.export_command,
         data.import_annotations_command,
         agreement.agreement_command,
+        agreement.suggestions_eval_command,
         users.users_group,
         server.run_command,
+        server.serve_command,
         server.demo_command,
     ):
         app.cli.add_command(command)

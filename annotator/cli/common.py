@@ -27,7 +27,8 @@ def ensure_database(quiet: bool = False) -> None:
     except SchemaError as error:
         fail(str(error))
     except OperationalError as error:
-        fail(f"cannot open the database: {error.orig}")
+        # Drivers explain over several lines (psycopg adds a hint); one line here.
+        fail("cannot open the database: " + " ".join(str(error.orig).split()))
     if created and not quiet:
         click.echo(f"created the database at {database.engine.url.render_as_string()}", err=True)
 

@@ -1,9 +1,11 @@
-"""``annotator run`` and ``annotator demo``: serve the app."""
+"""``annotator run``, ``annotator serve`` and ``annotator demo``: serve the app."""
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -65,6 +67,109 @@ def run_command(host: str, port: int, debug: bool) -> None:
     ensure_database()
     _first_admin()
     serve(current_app._get_current_object(), host, port, debug)  # type: ignore[attr-defined]
+
+
+# More sync workers than this mostly queue on the database (SQLite has one
+# writer) and each costs a process's memory and, on PostgreSQL, its connections.
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers() -> int:
+    """Two workers per usable core, at least 2 and at most ``MAX_DEFAULT_WORKERS``."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(2, min(2 * cores, MAX_DEFAULT_WORKERS))
+
+
+def gunicorn_options(
+    host: str, port: int, workers: int, threads: int, timeout: int
+) -> dict[str, Any]:
+    """The gunicorn settings of ``annotator serve``."""
+    return {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        # A sync worker busy with one request longer than this is killed: a
+        # streamed export of a large project takes tens of seconds.
+        "timeout": timeout,
+        "proc_name": "annotator",
+        "errorlog": "-",
+        "loglevel": "info",
+        # gunicorn >= 25 puts a control socket at one path per user: a second
+        # server on the host would take it over. Nothing here uses it.
+        "control_socket_disable": True,
+    }
+
+
+def serve_gunicorn(app: Flask, options: dict[str, Any]) -> None:
+    """Run ``app`` under gunicorn's arbiter with ``options`` until it is stopped."""
+    from gunicorn.app.base import BaseApplication
+
+    engine = get_database(app).engine
+
+    def post_fork(_server: Any, _worker: Any) -> None:
+        # A pooled connection must never be shared across processes; the
+        # master disposed its pool already, this makes sure of it.
+        engine.dispose(close=False)
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {**options, "post_fork": post_fork}.items():
+                if key in self.cfg.settings:  # older gunicorns lack some settings
+                    self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return app
+
+    # The master only checked the schema; workers open their own connections.
+    engine.dispose()
+    Server().run()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help=f"Worker processes [default: 2 per core, 2 to {MAX_DEFAULT_WORKERS}; "
+    f"here {default_workers()}].",
+)
+@click.option(
+    "--threads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per worker; more than 1 uses gunicorn's gthread workers.",
+)
+@click.option(
+    "--timeout",
+    default=120,
+    show_default=True,
+    type=click.IntRange(0, 86400),
+    help="Seconds a request may run before its worker is restarted (0: never).",
+)
+@with_appcontext
+def serve_command(host: str, port: int, workers: int | None, threads: int, timeout: int) -> None:
+    """Serve annotator with gunicorn: several worker processes on one database.
+
+    Every worker is stateless (sessions, CSRF tokens and caches live in the
+    database, the signed cookie or the instance folder), so several `serve`
+    processes, on one host or many, can share a PostgreSQL database behind a
+    reverse proxy; give them the same ANNOTATOR_SECRET_KEY.
+    """
+    ensure_database()
+    _first_admin()
+    workers = workers or default_workers()
+    kind = f"{threads} threads each" if threads > 1 else "sync"
+    click.echo(f"serving on http://{host}:{port}/ with {workers} workers ({kind}); Ctrl+C stops")
+    serve_gunicorn(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        gunicorn_options(host, port, workers, threads, timeout),
+    )
 
 
 @click.command("demo")

@@ -261,17 +261,22 @@ def _import_answers(
         gold = unit.get("gold")
         if gold:
             reviewer = gold.get("reviewer")
+            gold_sources = [registry.resolve(s) for s in gold["sources"]]
             result = upsert_gold(
                 session,
                 unit_id,
                 labels[gold["label"]] if gold["label"] is not None else None,
-                [registry.resolve(s) for s in gold["sources"]],  # type: ignore[misc]
+                gold_sources,  # type: ignore[arg-type]
                 gold["provenance"],
                 users[normalise_name(reviewer)] if reviewer else None,
                 gold.get("rationale", ""),
                 gold.get("error_category"),
                 decided_at=parse_iso(gold["decided_at"]) if "decided_at" in gold else None,
                 current=current_gold.get(unit_id),
+                actor_id=None,
+                action="import",
+                label_name=gold["label"],
+                source_names=[registry.names[s] for s in gold_sources],  # type: ignore[index]
             )
             _count(summary, "gold", result.outcome)
 

@@ -1,0 +1,895 @@
+"""Review and adjudication (no Flask): which units to look at first, what every
+annotator answered, and the reviewer's decision written as gold.
+
+The queue orders a project's rated sentences least agreed first with the
+per-unit figures of ``annotator.agreement.units`` (the numbers the dashboard
+and the export show), on the ratings ``project_agreement.load_ratings`` loads.
+Filters are masks over those per-unit columns:
+
+- ``pair=(a, b)``, a ≠ b: one annotator gave label a and another gave b;
+  ``pair=(a, a)``: at least two annotators gave a. These are exactly the units
+  behind cell (a, b) of the pooled confusion matrix between annotators.
+- ``sources_disagree``: at least two ratings with different ordered source lists.
+- ``article_id``; ``annotator``: units that annotator rated (with every rating on them).
+- ``status``: ``open`` (two or more ratings, no gold or unresolved gold),
+  ``decided`` (gold that is unanimous or adjudicated) or ``all``.
+
+Gold is only written through ``annotator.exchange.gold``, which keeps its history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from annotator.access import is_reviewer
+from annotator.agreement import Coded
+from annotator.agreement.units import review_order, unit_columns
+from annotator.exchange.apply import Upserted
+from annotator.exchange.gold import NewGold, clear_gold, insert_gold_many, upsert_gold
+from annotator.models import (
+    ERROR_CATEGORIES,
+    NOTE_MAX,
+    Annotation,
+    AnnotationSource,
+    Article,
+    Gold,
+    GoldSource,
+    Label,
+    Project,
+    Source,
+    Unit,
+    User,
+)
+from annotator.project_agreement import ProjectRatings, load_ratings
+from annotator.registry import SourceIndex
+from annotator.users import username_key
+
+Status = Literal["open", "decided", "all"]
+STATUSES: tuple[Status, ...] = ("open", "decided", "all")
+# What a reviewer may decide by hand; ``unanimous`` comes from bulk acceptance only.
+DECISIONS = ("adjudicated", "unresolved")
+RATIONALE_MAX = NOTE_MAX
+MAX_SOURCES = 20
+THRESHOLD_MIN, THRESHOLD_MAX = 2, 100
+# Ids beyond a 32-bit integer exist in no table.
+ID_MAX = 2**31 - 1
+# Tab, newline and carriage return are fine in a rationale; other C0 controls are not.
+_CONTROLS = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r"}
+
+
+class ReviewError(ValueError):
+    """A request the review domain refuses; ``field`` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class InvalidDecision(ReviewError):
+    """A gold decision with a wrong value (unknown label or source, bad category …)."""
+
+
+class InvalidFilter(ReviewError):
+    """A queue filter that names no label, status or number the project has."""
+
+
+class AnswerChanged(ReviewError):
+    """The annotator's answer the reviewer accepted changed since it was shown."""
+
+
+class UnitNotFound(LookupError):
+    """No such sentence."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """The queue's filters (see the module docstring)."""
+
+    pair: tuple[str, str] | None = None
+    sources_disagree: bool = False
+    article_id: int | None = None
+    annotator: str | None = None
+    status: Status = "open"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One unit of the queue with the figures that put it there."""
+
+    unit_id: int
+    article_id: int
+    article_title: str
+    index: int | None
+    text: str
+    n_ratings: int
+    labels: tuple[tuple[str, int], ...]  # (label, how many gave it), in the project's order
+    majority: str | None
+    majority_share: float
+    pairwise_agreement: float | None
+    sources_pairwise_agreement: float | None
+    gold_provenance: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """A page of the queue and the number of units matching the filters."""
+
+    items: list[QueueItem]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One annotator's current answer on the unit under review."""
+
+    annotator_id: int
+    annotator: str
+    label: str
+    sources: tuple[SourceRef, ...]
+    note: str
+    seconds_spent: float
+    updated_at: datetime
+    version: int
+    flagged: bool
+    previous_text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GoldView:
+    """The stored gold decision of a unit."""
+
+    label: str | None
+    sources: tuple[SourceRef, ...]
+    provenance: str
+    reviewer: str | None
+    rationale: str
+    error_category: str | None
+    decided_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ContextUnit:
+    id: int
+    kind: str
+    index: int | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnitReview:
+    """Everything the adjudication page shows about one sentence."""
+
+    unit_id: int
+    index: int | None
+    text: str
+    article_id: int
+    article_title: str
+    project_id: int
+    project_name: str
+    labels: tuple[tuple[str, str, str], ...]  # (name, key, description) in order
+    before: tuple[ContextUnit, ...]
+    after: tuple[ContextUnit, ...]
+    answers: tuple[Answer, ...]
+    suggestion: tuple[str, tuple[SourceRef, ...]] | None
+    gold: GoldView | None
+
+
+# --- the queue ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Selection:
+    coded: Coded
+    columns: dict[str, np.ndarray]
+    ordered: np.ndarray  # unit codes, least agreed first, filtered
+    provenance: dict[int, str]  # unit id -> gold provenance
+
+
+def parse_pair(value: str) -> tuple[str, str]:
+    """``"a,b"`` (the dashboard's link) as a pair of label names; InvalidFilter otherwise."""
+    parts = [part.strip() for part in value.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise InvalidFilter("pair", "give two label names separated by a comma")
+    return parts[0], parts[1]
+
+
+def _check_filter(session: Session, project_id: int, f: QueueFilter) -> tuple[str, ...]:
+    labels = tuple(
+        session.scalars(
+            select(Label.name).where(Label.project_id == project_id).order_by(Label.position)
+        )
+    )
+    if f.status not in STATUSES:
+        raise InvalidFilter("status", f"must be one of {', '.join(STATUSES)}")
+    if f.pair is not None:
+        unknown = [name for name in f.pair if name not in labels]
+        if unknown:
+            raise InvalidFilter("pair", f"{unknown[0]!r} is not a label of this project")
+    if f.article_id is not None and not 1 <= f.article_id <= ID_MAX:
+        raise InvalidFilter("article", "is not an article of this project")
+    return labels
+
+
+def _gold_provenance(session: Session, project_id: int, article_id: int | None) -> dict[int, str]:
+    query = (
+        select(Gold.unit_id, Gold.provenance)
+        .join(Unit, Unit.id == Gold.unit_id)
+        .join(Article, Article.id == Unit.article_id)
+        .where(Article.project_id == project_id)
+    )
+    if article_id is not None:
+        query = query.where(Unit.article_id == article_id)
+    return dict(session.execute(query).all())
+
+
+def _mask(
+    coded: Coded,
+    columns: dict[str, np.ndarray],
+    provenance: dict[int, str],
+    f: QueueFilter,
+) -> np.ndarray:
+    mask = np.ones(coded.n_units, dtype=bool)
+    if f.pair is not None:
+        counts = coded.label_counts()
+        a, b = (coded.labels.index(name) for name in f.pair)
+        mask &= counts[:, a] >= 2 if a == b else (counts[:, a] > 0) & (counts[:, b] > 0)
+    if f.sources_disagree:
+        # NaN (a single rating) counts as agreeing: there is nothing to disagree with.
+        mask &= np.nan_to_num(columns["sources_pairwise"], nan=1.0) < 1.0
+    if f.annotator is not None:
+        name = username_key(f.annotator)
+        rated = np.zeros(coded.n_units, dtype=bool)
+        if name in coded.annotators:
+            rated[coded.unit[coded.annotator == coded.annotators.index(name)]] = True
+        mask &= rated
+    if f.status != "all":
+        decided = np.zeros(coded.n_units, dtype=bool)
+        settled = [u for u, p in provenance.items() if p != "unresolved"]
+        codes = coded.unit_codes(settled)
+        decided[codes[codes >= 0]] = True
+        if f.status == "decided":
+            mask &= decided
+        else:
+            mask &= (columns["n_ratings"] >= 2) & ~decided
+    return mask
+
+
+def load_project_ratings(session: Session, project_id: int) -> ProjectRatings:
+    """The project's ratings, loaded once for several calls of one request (``data=``)."""
+    return load_ratings(session, project_id, with_references=False)
+
+
+def _coded(
+    session: Session, project_id: int, article_id: int | None, data: ProjectRatings | None
+) -> Coded:
+    if data is None:
+        return load_ratings(
+            session, project_id, article_id=article_id, with_references=False
+        ).coded()
+    if article_id is None:
+        return data.coded()
+    return data.coded([i for i, article in enumerate(data.article) if article == article_id])
+
+
+def _select(
+    session: Session,
+    project_id: int,
+    f: QueueFilter,
+    *,
+    keep: int | None = None,
+    data: ProjectRatings | None = None,
+) -> _Selection:
+    """The filtered units in review order (``keep``: a unit kept whatever the filters)."""
+    _check_filter(session, project_id, f)
+    coded = _coded(session, project_id, f.article_id, data)
+    columns = unit_columns(coded)
+    provenance = _gold_provenance(session, project_id, f.article_id)
+    mask = _mask(coded, columns, provenance, f)
+    if keep is not None:
+        code = int(coded.unit_codes([keep])[0])
+        if code >= 0:
+            mask[code] = True
+    order = review_order(columns)
+    return _Selection(coded, columns, order[mask[order]], provenance)
+
+
+def review_queue(
+    session: Session,
+    project_id: int,
+    *,
+    pair: tuple[str, str] | None = None,
+    sources_disagree: bool = False,
+    article_id: int | None = None,
+    annotator: str | None = None,
+    status: Status = "open",
+    limit: int = 50,
+    offset: int = 0,
+    data: ProjectRatings | None = None,
+) -> Queue:
+    """A page of the project's review queue, least agreed first, and the total count.
+
+    ``data``: the project's ratings when the caller loaded them already.
+    """
+    f = QueueFilter(pair, sources_disagree, article_id, annotator, status)
+    limit, offset = max(0, min(limit, 1000)), max(0, offset)
+    selection = _select(session, project_id, f, data=data)
+    page = selection.ordered[offset : offset + limit]
+    return Queue(_items(session, selection, page), int(selection.ordered.size), offset, limit)
+
+
+def _unit_texts(session: Session, unit_ids: Sequence[int]) -> dict[int, tuple]:
+    """Unit id -> (article id, article title, sentence index, text), read in SQL."""
+    if not unit_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Unit.id,
+            Unit.article_id,
+            Article.title,
+            Unit.index,
+            # Both engines count characters (code points), like the offsets.
+            func.substr(Article.text, Unit.start + 1, Unit.end - Unit.start),
+        )
+        .join(Article, Article.id == Unit.article_id)
+        .where(Unit.id.in_(list(unit_ids)))
+    )
+    return {unit_id: rest for unit_id, *rest in rows}
+
+
+def _items(session: Session, selection: _Selection, page: np.ndarray) -> list[QueueItem]:
+    coded, columns = selection.coded, selection.columns
+    if page.size == 0:
+        return []
+    counts = coded.label_counts()[page]
+    unit_ids = coded.unit_ids[page].tolist()
+    texts = _unit_texts(session, unit_ids)
+    items = []
+    for row, (code, unit_id) in enumerate(zip(page.tolist(), unit_ids, strict=True)):
+        article_id, title, index, text = texts[unit_id]
+        majority = int(columns["majority"][code])
+        pairwise = float(columns["pairwise"][code])
+        sources = float(columns["sources_pairwise"][code])
+        items.append(
+            QueueItem(
+                unit_id=unit_id,
+                article_id=article_id,
+                article_title=title,
+                index=index,
+                text=text,
+                n_ratings=int(columns["n_ratings"][code]),
+                labels=tuple(
+                    (name, int(n))
+                    for name, n in zip(coded.labels, counts[row].tolist(), strict=True)
+                    if n
+                ),
+                majority=coded.labels[majority] if majority >= 0 else None,
+                majority_share=float(columns["majority_share"][code]),
+                pairwise_agreement=None if np.isnan(pairwise) else pairwise,
+                sources_pairwise_agreement=None if np.isnan(sources) else sources,
+                gold_provenance=selection.provenance.get(unit_id),
+            )
+        )
+    return items
+
+
+def neighbour(
+    session: Session, project_id: int, unit_id: int, f: QueueFilter, *, step: int = 1
+) -> int | None:
+    """The unit ``step`` places after (negative: before) ``unit_id`` in the filtered queue.
+
+    The unit itself counts as in the queue even when it no longer matches (it was
+    just decided), so "next" continues from where the reviewer is.
+    """
+    selection = _select(session, project_id, f, keep=unit_id)
+    code = int(selection.coded.unit_codes([unit_id])[0])
+    ordered = selection.ordered
+    where = np.flatnonzero(ordered == code) if code >= 0 else np.zeros(0, dtype=np.int64)
+    if where.size == 0:
+        target = 0 if step > 0 else -1
+    else:
+        target = int(where[0]) + step
+    if not 0 <= target < ordered.size:
+        return None
+    return int(selection.coded.unit_ids[ordered[target]])
+
+
+def queue_annotators(session: Session, project_id: int) -> list[str]:
+    """Names of everyone who labelled a sentence of the project, sorted."""
+    return sorted(
+        session.scalars(
+            select(User.username)
+            .distinct()
+            .join(Annotation, Annotation.annotator_id == User.id)
+            .join(Unit, Unit.id == Annotation.unit_id)
+            .join(Article, Article.id == Unit.article_id)
+            .where(Article.project_id == project_id)
+        )
+    )
+
+
+def open_counts(session: Session, project_ids: Sequence[int]) -> dict[int, int]:
+    """Per project: sentences with two or more ratings and no settled gold decision."""
+    if not project_ids:
+        return {}
+    rated = (
+        select(Annotation.unit_id).group_by(Annotation.unit_id).having(func.count() >= 2).subquery()
+    )
+    settled = select(Gold.unit_id).where(Gold.provenance != "unresolved")
+    rows = session.execute(
+        select(Article.project_id, func.count())
+        .select_from(rated)
+        .join(Unit, Unit.id == rated.c.unit_id)
+        .join(Article, Article.id == Unit.article_id)
+        .where(
+            Article.project_id.in_(list(project_ids)),
+            Unit.kind == "sentence",
+            Unit.id.not_in(settled),
+        )
+        .group_by(Article.project_id)
+    )
+    return dict(rows.all())
+
+
+# --- one unit ------------------------------------------------------------------------
+
+
+def _refs(ids: Sequence[int], names: dict[int, str]) -> tuple[SourceRef, ...]:
+    return tuple(SourceRef(i, names[i]) for i in ids if i in names)
+
+
+def unit_for_review(session: Session, unit_id: int, *, context: int = 2) -> UnitReview:
+    """The sentence with ``context`` units either side, every answer, suggestion and gold."""
+    if not 1 <= unit_id <= ID_MAX:
+        raise UnitNotFound(unit_id)
+    head = session.execute(
+        select(
+            Unit.article_id,
+            Unit.position,
+            Unit.index,
+            Unit.kind,
+            Unit.suggested_label,
+            Unit.suggested_sources,
+            Article.title,
+            Article.project_id,
+            Project.name,
+            func.substr(Article.text, Unit.start + 1, Unit.end - Unit.start),
+        )
+        .join(Article, Article.id == Unit.article_id)
+        .join(Project, Project.id == Article.project_id)
+        .where(Unit.id == unit_id)
+    ).one_or_none()
+    if head is None or head.kind != "sentence":
+        raise UnitNotFound(unit_id)
+    (article_id, position, index, _kind, s_label, s_sources, title, project_id, pname, text) = head
+    labels = tuple(
+        (name, key, description)
+        for name, key, description in session.execute(
+            select(Label.name, Label.key, Label.description)
+            .where(Label.project_id == project_id)
+            .order_by(Label.position)
+        )
+    )
+    names = dict(
+        session.execute(select(Source.id, Source.name).where(Source.project_id == project_id)).all()
+    )
+    around = session.execute(
+        select(
+            Unit.id,
+            Unit.position,
+            Unit.kind,
+            Unit.index,
+            func.substr(Article.text, Unit.start + 1, Unit.end - Unit.start),
+        )
+        .join(Article, Article.id == Unit.article_id)
+        .where(
+            Unit.article_id == article_id,
+            Unit.position.between(position - context, position + context),
+            Unit.id != unit_id,
+        )
+        .order_by(Unit.position)
+    ).all()
+    before = tuple(ContextUnit(u, k, i, t) for u, p, k, i, t in around if p < position)
+    after = tuple(ContextUnit(u, k, i, t) for u, p, k, i, t in around if p > position)
+    suggestion = None
+    if s_label is not None and any(s_label == name for name, _k, _d in labels):
+        suggestion = (s_label, _refs(s_sources or [], names))
+    return UnitReview(
+        unit_id=unit_id,
+        index=index,
+        text=text,
+        article_id=article_id,
+        article_title=title,
+        project_id=project_id,
+        project_name=pname,
+        labels=labels,
+        before=before,
+        after=after,
+        answers=_answers(session, unit_id, names),
+        suggestion=suggestion,
+        gold=_gold_view(session, unit_id, names),
+    )
+
+
+def _answers(session: Session, unit_id: int, names: dict[int, str]) -> tuple[Answer, ...]:
+    rows = session.execute(
+        select(
+            Annotation.annotator_id,
+            User.username,
+            Label.name,
+            Annotation.note,
+            Annotation.seconds_spent,
+            Annotation.updated_at,
+            Annotation.version,
+            Annotation.flagged,
+            Annotation.previous_text,
+            AnnotationSource.source_id,
+        )
+        .join(User, User.id == Annotation.annotator_id)
+        .join(Label, Label.id == Annotation.label_id)
+        .outerjoin(AnnotationSource, AnnotationSource.annotation_id == Annotation.id)
+        .where(Annotation.unit_id == unit_id)
+        .order_by(User.username, AnnotationSource.position)
+    )
+    heads: dict[int, tuple] = {}
+    sources: dict[int, list[int]] = {}
+    for annotator_id, *rest, source_id in rows:
+        heads.setdefault(annotator_id, tuple(rest))
+        if source_id is not None:
+            sources.setdefault(annotator_id, []).append(source_id)
+    return tuple(
+        Answer(
+            annotator_id=annotator_id,
+            annotator=username,
+            label=label,
+            sources=_refs(sources.get(annotator_id, ()), names),
+            note=note,
+            seconds_spent=float(seconds or 0.0),
+            updated_at=updated_at,
+            version=version,
+            flagged=bool(flagged),
+            previous_text=previous_text,
+        )
+        for annotator_id, (
+            username,
+            label,
+            note,
+            seconds,
+            updated_at,
+            version,
+            flagged,
+            previous_text,
+        ) in heads.items()
+    )
+
+
+def _gold_view(session: Session, unit_id: int, names: dict[int, str]) -> GoldView | None:
+    row = session.execute(
+        select(
+            Gold.id,
+            Label.name,
+            Gold.provenance,
+            User.username,
+            Gold.rationale,
+            Gold.error_category,
+            Gold.decided_at,
+        )
+        .outerjoin(Label, Label.id == Gold.label_id)
+        .outerjoin(User, User.id == Gold.reviewer_id)
+        .where(Gold.unit_id == unit_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    gold_id, label, provenance, reviewer, rationale, category, decided_at = row
+    source_ids = session.scalars(
+        select(GoldSource.source_id)
+        .where(GoldSource.gold_id == gold_id)
+        .order_by(GoldSource.position)
+    ).all()
+    return GoldView(
+        label, _refs(source_ids, names), provenance, reviewer, rationale, category, decided_at
+    )
+
+
+# --- decisions -----------------------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _unit_project(session: Session, unit_id: object) -> int:
+    if not _is_int(unit_id) or not 1 <= unit_id <= ID_MAX:  # type: ignore[operator]
+        raise UnitNotFound(unit_id)
+    row = session.execute(
+        select(Article.project_id, Unit.kind)
+        .join(Article, Article.id == Unit.article_id)
+        .where(Unit.id == unit_id)
+    ).one_or_none()
+    if row is None or row.kind != "sentence":
+        raise UnitNotFound(unit_id)
+    return int(row.project_id)
+
+
+def _check_reviewer(reviewer: User) -> None:
+    if not is_reviewer(reviewer):
+        raise PermissionError("only reviewers and admins decide gold")
+
+
+def clean_rationale(value: object) -> str:
+    """A rationale as stored: text without control characters, at most RATIONALE_MAX."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidDecision("rationale", "must be text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidDecision("rationale", "must be valid Unicode text") from None
+    if any(c in _CONTROLS for c in value):
+        raise InvalidDecision("rationale", "must not contain control characters")
+    value = value.strip()
+    if len(value) > RATIONALE_MAX:
+        raise InvalidDecision("rationale", f"must be at most {RATIONALE_MAX} characters")
+    return value
+
+
+def _category(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in ERROR_CATEGORIES:
+        raise InvalidDecision("error_category", f"must be one of {', '.join(ERROR_CATEGORIES)}")
+    return value
+
+
+def _sources(session: Session, project_id: int, source_ids: object) -> list[int]:
+    if source_ids is None:
+        return []
+    if not isinstance(source_ids, list | tuple):
+        raise InvalidDecision("sources", "must be a list of source ids")
+    if len(source_ids) > MAX_SOURCES:
+        raise InvalidDecision("sources", f"may hold at most {MAX_SOURCES} sources")
+    if not all(_is_int(s) and 1 <= s <= ID_MAX for s in source_ids):
+        raise InvalidDecision("sources", "must be a list of source ids (positive integers)")
+    if len(set(source_ids)) != len(source_ids):
+        raise InvalidDecision("sources", "must not name a source twice")
+    known = set(
+        session.scalars(
+            select(Source.id).where(Source.project_id == project_id, Source.id.in_(source_ids))
+        )
+    )
+    missing = [s for s in source_ids if s not in known]
+    if missing:
+        raise InvalidDecision("sources", f"source {missing[0]} is not in this project's registry")
+    return list(source_ids)
+
+
+def resolve_source_names(session: Session, project_id: int, names: Sequence[str]) -> list[int]:
+    """Registry names or aliases, in order, as source ids; InvalidDecision naming the unknown."""
+    index = SourceIndex(session, project_id)
+    ids: list[int] = []
+    unknown: list[str] = []
+    for name in names:
+        source_id = index.resolve(name)
+        if source_id is None:
+            unknown.append(name)
+        elif source_id in ids:
+            raise InvalidDecision("sources", f"“{name}” names a source already in the list")
+        else:
+            ids.append(source_id)
+    if unknown:
+        listed = ", ".join(f"“{name}”" for name in unknown[:5])
+        them = "it" if len(unknown) == 1 else "them"
+        raise InvalidDecision(
+            "sources", f"not in the registry: {listed} (add {them} on the Sources page first)"
+        )
+    return ids
+
+
+def decide(
+    session: Session,
+    unit_id: int,
+    reviewer: User,
+    label: str | None,
+    source_ids: Sequence[int],
+    rationale: str = "",
+    error_category: str | None = None,
+    provenance: str = "adjudicated",
+) -> Upserted:
+    """Write the reviewer's gold decision for a sentence (no commit).
+
+    ``adjudicated`` needs a label; ``unresolved`` needs a rationale (why it could
+    not be decided) and may carry a tentative label and sources. Raises
+    ``UnitNotFound`` or ``InvalidDecision`` with nothing written.
+    """
+    _check_reviewer(reviewer)
+    project_id = _unit_project(session, unit_id)
+    if provenance not in DECISIONS:
+        raise InvalidDecision("provenance", f"must be one of {', '.join(DECISIONS)}")
+    labels = dict(
+        session.execute(select(Label.name, Label.id).where(Label.project_id == project_id)).all()
+    )
+    if label == "":
+        label = None
+    if label is None:
+        if provenance == "adjudicated":
+            raise InvalidDecision("label", "choose the label of the decision")
+    elif not isinstance(label, str) or label not in labels:
+        raise InvalidDecision("label", "must be the name of one of the project's labels")
+    sources = _sources(session, project_id, source_ids)
+    text = clean_rationale(rationale)
+    if provenance == "unresolved" and not text:
+        raise InvalidDecision("rationale", "say why the sentence stays unresolved")
+    category = _category(error_category)
+    return upsert_gold(
+        session,
+        unit_id,
+        labels[label] if label is not None else None,
+        sources,
+        provenance,
+        reviewer.id,
+        text,
+        category,
+        action="decide",
+        label_name=label,
+    )
+
+
+def accept_answer(
+    session: Session,
+    unit_id: int,
+    reviewer: User,
+    annotator_id: int,
+    version: int,
+    rationale: str = "",
+    error_category: str | None = None,
+) -> Upserted:
+    """Make one annotator's answer (at the version the reviewer saw) the adjudicated gold."""
+    _unit_project(session, unit_id)
+    if not (_is_int(annotator_id) and 1 <= annotator_id <= ID_MAX and _is_int(version)):
+        raise InvalidDecision("accept", "choose one of the answers shown")
+    row = session.execute(
+        select(Annotation.id, Label.name, Annotation.version)
+        .join(Label, Label.id == Annotation.label_id)
+        .where(Annotation.unit_id == unit_id, Annotation.annotator_id == annotator_id)
+    ).one_or_none()
+    if row is None:
+        raise AnswerChanged("accept", "that answer was deleted since the page was shown")
+    if row.version != version:
+        raise AnswerChanged(
+            "accept", "that answer changed since the page was shown; look at it again"
+        )
+    source_ids = session.scalars(
+        select(AnnotationSource.source_id)
+        .where(AnnotationSource.annotation_id == row.id)
+        .order_by(AnnotationSource.position)
+    ).all()
+    return decide(
+        session,
+        unit_id,
+        reviewer,
+        row.name,
+        list(source_ids),
+        rationale,
+        error_category,
+        "adjudicated",
+    )
+
+
+def clear(session: Session, unit_id: int, reviewer: User, rationale: str = "") -> bool:
+    """Remove a sentence's gold decision (kept in the history); False when there was none."""
+    _check_reviewer(reviewer)
+    _unit_project(session, unit_id)
+    return clear_gold(session, unit_id, reviewer.id, clean_rationale(rationale)) is not None
+
+
+# --- unanimous units -----------------------------------------------------------------
+
+
+def unanimous_threshold(session: Session, project_id: int) -> int:
+    """The project's minimum number of agreeing annotators for bulk acceptance."""
+    value = session.scalar(select(Project.unanimous_min_annotators).where(Project.id == project_id))
+    return int(value or THRESHOLD_MIN)
+
+
+def set_unanimous_threshold(session: Session, project_id: int, value: Any) -> None:
+    """Change the threshold (THRESHOLD_MIN..THRESHOLD_MAX); InvalidDecision otherwise."""
+    if not _is_int(value) or not THRESHOLD_MIN <= value <= THRESHOLD_MAX:
+        raise InvalidDecision(
+            "threshold", f"must be a whole number from {THRESHOLD_MIN} to {THRESHOLD_MAX}"
+        )
+    project = session.get(Project, project_id)
+    if project is None:
+        raise LookupError(project_id)
+    project.unanimous_min_annotators = value
+    session.flush()
+
+
+def unanimous_candidates(
+    session: Session, project_id: int, *, data: ProjectRatings | None = None
+) -> list[NewGold]:
+    """Sentences without gold where at least the threshold of annotators, and all of
+    them, give the same label and the same ordered sources.
+
+    Units with an annotation flagged by a segmentation edit wait for a reviewer.
+    """
+    threshold = unanimous_threshold(session, project_id)
+    coded = _coded(session, project_id, None, data)
+    if coded.n_units == 0:
+        return []
+    columns = unit_columns(coded)
+    size = columns["n_ratings"]
+    # Every rating on the unit gives the most frequent label, and every pair agrees
+    # on the ordered source list.
+    agreeing = (
+        (size >= threshold)
+        & (columns["majority_share"] == 1.0)
+        & (np.nan_to_num(columns["sources_pairwise"], nan=0.0) == 1.0)
+    )
+    codes = np.flatnonzero(agreeing)
+    if codes.size == 0:
+        return []
+    project_units = select(Unit.id).join(Article, Article.id == Unit.article_id)
+    project_units = project_units.where(Article.project_id == project_id)
+    taken = set(session.scalars(select(Gold.unit_id).where(Gold.unit_id.in_(project_units))))
+    taken |= set(
+        session.scalars(
+            select(Annotation.unit_id).where(
+                Annotation.flagged.is_(True), Annotation.unit_id.in_(project_units)
+            )
+        )
+    )
+    labels = dict(
+        session.execute(select(Label.name, Label.id).where(Label.project_id == project_id)).all()
+    )
+    ids = {
+        name: source_id
+        for source_id, name in session.execute(
+            select(Source.id, Source.name).where(Source.project_id == project_id)
+        )
+    }
+    found = []
+    for code in codes.tolist():
+        unit_id = int(coded.unit_ids[code])
+        if unit_id in taken:
+            continue
+        first = int(coded.start[code])
+        label = coded.labels[int(coded.label[first])]
+        names = coded.source_lists[int(coded.source_list[first])]
+        found.append(
+            NewGold(unit_id, labels[label], tuple(ids[n] for n in names), label, tuple(names))
+        )
+    return found
+
+
+def accept_unanimous(session: Session, project_id: int, reviewer: User) -> int:
+    """Gold with provenance ``unanimous`` for every candidate (no commit); how many.
+
+    Never touches a unit that already has gold, whatever its provenance.
+    """
+    _check_reviewer(reviewer)
+    candidates = unanimous_candidates(session, project_id)
+    created = insert_gold_many(
+        session,
+        candidates,
+        provenance="unanimous",
+        reviewer_id=reviewer.id,
+        actor_id=reviewer.id,
+        action="accept_unanimous",
+    )
+    return len(created)
