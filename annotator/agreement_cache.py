@@ -3,8 +3,8 @@
 A million annotations take seconds to load and summarise; the dashboard is
 viewed far more often than the data changes. Every write of an annotation or
 a gold answer appends a history row (``annotation_events``, ``gold_events``),
-so the newest ids of those two tables (index look-ups, not scans) plus the
-project's labels name the state a summary was computed from. A cached
+so the newest id and the row count of those two tables plus the project's
+labels name the state a summary was computed from. A cached
 summary is used only while that state is unchanged, so it is never stale.
 
 The cache lives in files under the instance folder rather than in process
@@ -30,13 +30,16 @@ from annotator.models import AnnotationEvent, GoldEvent, Label
 
 def data_version(session: Session, project_id: int) -> str:
     """A string that changes whenever anything the project's agreement depends on does."""
-    newest_event = session.scalar(select(func.max(AnnotationEvent.id))) or 0
-    newest_gold = session.scalar(select(func.max(GoldEvent.id))) or 0
+    # Both tables are append-only. The newest id alone is not enough on
+    # PostgreSQL, where ids are handed out before commit: a transaction holding
+    # a lower id may commit later. The row count catches that.
+    events = session.execute(select(func.max(AnnotationEvent.id), func.count())).one()
+    golds = session.execute(select(func.max(GoldEvent.id), func.count())).one()
     labels = session.execute(
         select(Label.id, Label.name).where(Label.project_id == project_id).order_by(Label.position)
     ).all()
     label_key = hashlib.sha256(repr(labels).encode()).hexdigest()[:16]
-    return f"{newest_event}:{newest_gold}:{label_key}"
+    return f"{events[0] or 0}.{events[1]}:{golds[0] or 0}.{golds[1]}:{label_key}"
 
 
 def cached_summary(
