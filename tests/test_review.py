@@ -24,20 +24,22 @@ from annotator.review import (
     InvalidFilter,
     QueueFilter,
     UnitNotFound,
-    accept_answer,
-    accept_unanimous,
-    clear,
-    decide,
     load_project_ratings,
     neighbour,
     open_counts,
     parse_pair,
     queue_annotators,
-    resolve_source_names,
     review_queue,
+    unit_for_review,
+)
+from annotator.review_decisions import (
+    accept_answer,
+    accept_unanimous,
+    clear,
+    decide,
+    resolve_source_names,
     set_unanimous_threshold,
     unanimous_candidates,
-    unit_for_review,
 )
 from annotator.segmentation import split_unit
 from annotator.source_edits import merge_sources

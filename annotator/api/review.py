@@ -32,10 +32,12 @@ from annotator.review import (
     QueueItem,
     ReviewError,
     UnitNotFound,
-    decide,
     parse_pair,
     review_queue,
     unit_for_review,
+)
+from annotator.review_decisions import (
+    decide,
 )
 from annotator.views.loaders import get_project_or_404, require_reviewer
 from annotator.web import error_response, login_required, require_user

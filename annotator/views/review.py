@@ -40,20 +40,22 @@ from annotator.review import (
     QueueFilter,
     UnitNotFound,
     UnitReview,
-    accept_answer,
-    accept_unanimous,
-    clear,
-    decide,
     load_project_ratings,
     neighbour,
     open_counts,
     queue_annotators,
-    resolve_source_names,
     review_queue,
+    unit_for_review,
+)
+from annotator.review_decisions import (
+    accept_answer,
+    accept_unanimous,
+    clear,
+    decide,
+    resolve_source_names,
     set_unanimous_threshold,
     unanimous_candidates,
     unanimous_threshold,
-    unit_for_review,
 )
 from annotator.views.loaders import get_project_or_404, require_reviewer
 from annotator.web import login_required, require_user, roles_required
