@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskCliRunner
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -33,6 +33,28 @@ def seed_path() -> Path:
     if not SEED_FILE.is_file():
         pytest.skip(f"seed article not found at {SEED_FILE} (../shared is absent on this clone)")
     return SEED_FILE
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_5xx(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test whose test client receives a 5xx it did not declare.
+
+    A user can send anything and must never get a server error (catalogue rule);
+    a test that provokes one on purpose says so with ``@pytest.mark.expect_5xx``.
+    """
+    if request.node.get_closest_marker("expect_5xx") is not None:
+        return
+    original = FlaskClient.open
+
+    def checked_open(self: FlaskClient, *args: object, **kwargs: object) -> object:
+        response = original(self, *args, **kwargs)  # type: ignore[arg-type]
+        status = getattr(response, "status_code", 0)
+        if status >= 500:
+            body = response.get_data(as_text=True)[:500]  # type: ignore[union-attr]
+            pytest.fail(f"unexpected HTTP {status} from the app: {body}", pytrace=False)
+        return response
+
+    monkeypatch.setattr(FlaskClient, "open", checked_open)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

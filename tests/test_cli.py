@@ -135,6 +135,7 @@ def test_first_command_creates_the_database(bare_app: Flask) -> None:
     assert bare_app.test_client().get("/login").status_code == 200
 
 
+@pytest.mark.expect_5xx
 def test_pages_explain_an_empty_database(bare_app: Flask) -> None:
     response = bare_app.test_client().get("/")
     assert response.status_code == 503

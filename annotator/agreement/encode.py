@@ -245,9 +245,18 @@ def encode_codes(
     """:class:`Coded` from integer columns a loader already built (unit ids, and codes
     into ``annotators`` (sorted), ``labels`` and ``source_lists``), in any order."""
     unit, unit_ids = _unit_codes(ids)
-    if unit.size > 1 and not bool(np.all(unit[1:] >= unit[:-1])):
-        # Ratings usually arrive in unit order (a database ORDER BY); sort only if not.
-        order = np.argsort(unit, kind="stable")
+    # Canonical order and codes, so the same ratings in any input order give the same
+    # floating-point sums bit for bit: ratings by (unit, annotator), source lists sorted.
+    if len(source_lists) > 1:
+        ranking = sorted(range(len(source_lists)), key=source_lists.__getitem__)
+        rank = np.empty(len(source_lists), dtype=np.int64)
+        rank[ranking] = np.arange(len(source_lists))
+        source_list = rank[source_list]
+        source_lists = tuple(source_lists[i] for i in ranking)
+    key = unit * max(len(annotators), 1) + annotator
+    if key.size > 1 and not bool(np.all(key[1:] > key[:-1])):
+        # Ratings usually arrive in this order (a database ORDER BY); sort only if not.
+        order = np.argsort(key, kind="stable")
         unit, annotator, label, source_list = (
             unit[order],
             annotator[order],
