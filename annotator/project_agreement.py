@@ -237,10 +237,54 @@ def load_ratings(
     return data
 
 
-def _load_references(
-    db: Any, data: ProjectRatings, in_scope: list[Any], label_rows: Any, names: dict[int, str]
+def project_scope(session: Session, project_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """(unit id, article id) of every sentence unit of the project, rated or not."""
+    db = session.connection()
+    project_articles = select(Article.id).where(Article.project_id == project_id)
+    units, articles = (
+        _ints(text)
+        for text in db.execute(
+            select(
+                _concat(db.dialect.name, Unit.id), _concat(db.dialect.name, Unit.article_id)
+            ).where(Unit.kind == "sentence", Unit.article_id.in_(project_articles))
+        ).one()
+    )
+    return units, articles
+
+
+def load_references(
+    session: Session, data: ProjectRatings, project_id: int, *, suggestions: bool = True
 ) -> None:
-    """Gold answers and suggestions of the rated units, as (label, source names)."""
+    """(Re)load the gold answers (and suggestions) of ``data``'s project into it.
+
+    Suggestions are loaded for every sentence unit here, rated or not (a cache that
+    later learns of new ratings needs them; the statistics ignore unrated units).
+    """
+    db = session.connection()
+    label_rows = db.execute(
+        select(Label.id, Label.name).where(Label.project_id == project_id).order_by(Label.position)
+    ).all()
+    names = dict(
+        db.execute(select(Source.id, Source.name).where(Source.project_id == project_id)).all()
+    )
+    project_articles = select(Article.id).where(Article.project_id == project_id)
+    in_scope = [Unit.kind == "sentence", Unit.article_id.in_(project_articles)]
+    _load_references(
+        db, data, in_scope, label_rows, names, rated_only=False, suggestions=suggestions
+    )
+
+
+def _load_references(
+    db: Any,
+    data: ProjectRatings,
+    in_scope: list[Any],
+    label_rows: Any,
+    names: dict[int, str],
+    *,
+    rated_only: bool = True,
+    suggestions: bool = True,
+) -> None:
+    """Gold answers and suggestions of the rated units (or all), as (label, source names)."""
     labels = dict(label_rows)
     gold_label: dict[int, str] = {}
     gold_sources: dict[int, list[str]] = {}
@@ -255,14 +299,17 @@ def _load_references(
         if source in names:  # None (no sources) is never a key
             gold_sources.setdefault(unit, []).append(names[source])
     data.gold = {u: (name, tuple(gold_sources.get(u, ()))) for u, name in gold_label.items()}
-    rated = set(data.unit.tolist())
+    if not suggestions:
+        return
+    rated = set(data.unit.tolist()) if rated_only else None
     label_names = set(labels.values())
+    data.suggestions = {}
     for unit, label, source_ids in db.execute(
         select(Unit.id, Unit.suggested_label, Unit.suggested_sources).where(
             *in_scope, Unit.suggested_label.is_not(None)
         )
     ):
-        if unit in rated and label in label_names:
+        if (rated is None or unit in rated) and label in label_names:
             data.suggestions[unit] = (
                 label,
                 tuple(names[s] for s in source_ids or () if s in names),

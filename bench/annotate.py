@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.corpus import sentence  # noqa: E402
 from bench.httpload import Connection, Figures, timed  # noqa: E402
+from bench.report import add_report_option, write_report  # noqa: E402
 
 PASSWORD = "bench-password-1"
 LABELS = ("reported_fact", "quote", "speculation", "unclear")
@@ -318,6 +319,7 @@ def main() -> None:
         default="both",
         help="the real app, the bare Flask + SQLAlchemy ceiling (bench/ceiling_app.py), or both",
     )
+    add_report_option(parser)
     args = parser.parse_args()
     counts = [int(c) for c in args.clients.split(",")]
     targets = ["ceiling", "app"] if args.target == "both" else [args.target]
@@ -357,6 +359,7 @@ def main() -> None:
         f"{'p99 ms':>8}{'errors':>8}{'of ceiling':>11}"
     )
     summary = {key: median_summary(values) for key, values in runs.items()}
+    report = []
     for (target, kind, clients), s in summary.items():
         what = "save (PUT annotation)" if kind == "save" else "annotation page, 50 sent."
         ceiling = summary.get(("ceiling", kind, clients))
@@ -369,12 +372,36 @@ def main() -> None:
             f"{target:<9}{what:<28}{clients:>8}{s['per_s']:>8.0f}{s['p50']:>8.1f}"
             f"{s['p95']:>8.1f}{s['p99']:>8.1f}{s['error_share']:>8.1%}{share}"
         )
+        name = f"{target} {'saves' if kind == 'save' else 'pages'}, {clients} clients"
+        report.append({"name": name + ", per s", "value": s["per_s"], "unit": "/s"})
+        report.append({"name": name + ", p95", "value": s["p95"], "unit": "ms"})
+        if target == "app" and ceiling and ceiling["per_s"]:
+            target_share = 0.6 if kind == "save" else 0.5
+            report.append(
+                {
+                    "name": name + ", share of ceiling",
+                    "value": s["per_s"] / ceiling["per_s"],
+                    "unit": "ratio",
+                    "target": target_share,
+                    "higher_is_better": True,
+                }
+            )
     if weight:
         total, sizes = weight
         print(
             f"annotation page of a 200-sentence article: {total:,} bytes in total "
             + ", ".join(f"{name} {size:,}" for name, size in sizes.items())
         )
+        report.append(
+            {
+                "name": "page weight, 200 sentences",
+                "value": total / 1000,
+                "unit": "kB",
+                "target": 100,
+            }
+        )
+    if args.report:
+        write_report(args.report, "annotate", report)
 
 
 def stop(server: subprocess.Popen) -> None:

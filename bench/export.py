@@ -36,6 +36,8 @@ TARGET_MB = 150.0
 
 sys.path.insert(0, str(ROOT))
 
+from bench.report import add_report_option, write_report  # noqa: E402
+
 _WORDS = (
     "the government said on Tuesday that talks with officials would resume after a long "
     "pause analysts believe launch missile agency reported according to sources close "
@@ -292,6 +294,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", default=os.devnull, help="where exports go (default /dev/null)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    add_report_option(parser)
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{DEFAULT_DB}"
     if args.child:
@@ -332,6 +335,26 @@ def main() -> int:
     for fmt, seconds, process, peak, verdict in rows:
         print(f"{fmt:<8}{seconds:>10.2f}{process:>11.2f}{peak:>13.1f}  {verdict}")
     print(f"(median of {args.runs} runs; targets <= {TARGET_SECONDS:g} s, <= {TARGET_MB:g} MB)")
+    if args.report:
+        report = []
+        for fmt, seconds, _process, peak, _verdict in rows:
+            report.append(
+                {
+                    "name": f"export {fmt}, 1M annotations",
+                    "value": seconds,
+                    "unit": "s",
+                    "target": TARGET_SECONDS,
+                }
+            )
+            report.append(
+                {
+                    "name": f"export {fmt}, peak RSS",
+                    "value": peak,
+                    "unit": "MB",
+                    "target": TARGET_MB,
+                }
+            )
+        write_report(args.report, "export", report)
     return 0
 
 

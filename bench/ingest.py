@@ -26,6 +26,7 @@ from annotator.ingest.pipeline import parse_document  # noqa: E402
 from annotator.projects import get_or_create_project  # noqa: E402
 from annotator.schema import ensure_schema  # noqa: E402
 from bench.corpus import corpus  # noqa: E402
+from bench.report import add_report_option, write_report  # noqa: E402
 
 
 def write_corpus(folder: Path, sentences: int) -> list[Path]:
@@ -100,6 +101,7 @@ def main() -> None:
         default=100_000,
         help="also import one article of this many sentences (0 to skip)",
     )
+    add_report_option(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -120,6 +122,14 @@ def main() -> None:
     target = 1.5 * sentences / 10_000
     verdict = "met" if statistics.median(imports) <= target else "MISSED"
     print(f"target: full import of {sentences} sentences in <= {target:.2f} s: {verdict}")
+    report = [
+        {
+            "name": f"import {sentences:,} sentences",
+            "value": statistics.median(imports),
+            "unit": "s",
+            "target": target,
+        }
+    ]
     if args.large:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
@@ -133,6 +143,15 @@ def main() -> None:
             f"one article of ~{args.large:,} sentences ({megabytes:.1f} MB), "
             f"one transaction: {seconds:.2f} s"
         )
+        report.append(
+            {
+                "name": f"import one article of {args.large:,} sentences",
+                "value": seconds,
+                "unit": "s",
+            }
+        )
+    if args.report:
+        write_report(args.report, "ingest", report)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 import orjson
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
@@ -33,7 +35,8 @@ def agreement_command(
     project_name: str | None, as_json: bool, by: str | None, bootstrap: int
 ) -> None:
     """Agreement of a project's annotators: Krippendorff's alpha, kappas, per label, sources."""
-    from annotator.project_agreement import agreement_by, load_ratings, project_agreement
+    from annotator.project_agreement import agreement_by, project_agreement
+    from annotator.ratings_cache import load_ratings_cached
 
     with session_scope() as session:
         project = _project(session, project_name)
@@ -44,7 +47,8 @@ def agreement_command(
             else:
                 click.echo(_table(rows, by))
             return
-        data = load_ratings(session, project.id)
+        cache_dir = Path(current_app.instance_path) / "cache"
+        data = load_ratings_cached(session, project.id, cache_dir)
         summary = project_agreement(session, project.id, data=data, bootstrap=bootstrap)
     if as_json:
         click.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
