@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 from annotator.models import (
     Annotation,
     AnnotationEvent,
-    Article,
     GoldEvent,
     Label,
     Source,
@@ -52,20 +51,20 @@ ANSWER_ACTIONS = frozenset({"create", "update", "import", "demo"})
 DELETE_ACTION = "delete"
 # Beyond this many new events a full load is about as fast and simpler.
 MAX_DELTA = 50_000
+# The files are rewritten once this many events were applied (or gold changed).
+REWRITE_AFTER = 2_000
 _COLUMNS = ("unit", "article", "annotator", "label", "source_list")
 # Every sentence unit of the project with its article, rated or not (sorted by unit).
 _SCOPE = ("scope_unit", "scope_article")
+_REFERENCES = tuple(f"{k}_{c}" for k in ("gold", "suggestion") for c in ("unit", "label", "list"))
 
 
 def _structure(session: Session, project_id: int) -> str:
     """A key of everything besides annotations and gold that the columns depend on."""
     db = session.connection()
-    articles = select(Article.id).where(Article.project_id == project_id)
-    units = db.execute(
-        select(func.count(), func.max(Unit.id), func.sum(Unit.id)).where(
-            Unit.article_id.in_(articles)
-        )
-    ).one()
+    # The whole table's count and newest id: any import, split or merge moves one of
+    # them (a change in another project only costs this cache a reload).
+    units = db.execute(select(func.count(), func.max(Unit.id))).one()
     labels = db.execute(
         select(Label.id, Label.name).where(Label.project_id == project_id).order_by(Label.position)
     ).all()
@@ -109,14 +108,17 @@ def load_ratings_cached(
         units, articles = project_scope(session, project_id)
         order = np.argsort(units)
         scope = {"scope_unit": units[order], "scope_article": articles[order]}
-        meta = _meta(session, data, structure, events, golds)
-    else:
-        data, scope, meta = update
-        if meta["golds"] != list(golds):
-            load_references(session, data, project_id, suggestions=False)
-            meta["gold"] = _pairs(data.gold)
-            meta["golds"] = list(golds)
-    _write(stem, data, scope, meta)
+        _write(stem, data, scope, _meta(session, data, structure, events, golds))
+        return data
+    data, scope, meta, applied = update
+    rewrite = applied >= REWRITE_AFTER
+    if meta["golds"] != list(golds):
+        load_references(session, data, project_id, suggestions=False)
+        meta["golds"] = list(golds)
+        rewrite = True
+    if rewrite:
+        # Small changes are cheaper to apply again than 40 MB of columns to rewrite.
+        _write(stem, data, scope, meta)
     return data
 
 
@@ -139,21 +141,48 @@ def _meta(
         "annotators": list(data.annotators),
         "annotator_ids": [names[name] for name in data.annotators],
         "source_lists": [list(s) for s in data.source_lists],
-        "gold": _pairs(data.gold),
-        "suggestions": _pairs(data.suggestions),
     }
 
 
-def _pairs(references: dict[int, tuple[str, tuple[str, ...]]]) -> list[list[Any]]:
-    return [[unit, label, list(sources)] for unit, (label, sources) in references.items()]
+def _reference_arrays(
+    data: ProjectRatings,
+) -> tuple[dict[str, np.ndarray], list[list[str]]]:
+    """Gold and suggestions as (unit, label code, list code) columns, and the lists."""
+    label_code = {name: code for code, name in enumerate(data.labels)}
+    lists: dict[tuple[str, ...], int] = {}
+    arrays: dict[str, np.ndarray] = {}
+    for kind, references in (("gold", data.gold), ("suggestion", data.suggestions)):
+        answers = list(references.values())
+        arrays[f"{kind}_unit"] = np.fromiter(references, np.int64, count=len(answers))
+        arrays[f"{kind}_label"] = np.fromiter(
+            (label_code[label] for label, _ in answers), np.int64, count=len(answers)
+        )
+        arrays[f"{kind}_list"] = np.fromiter(
+            (lists.setdefault(names, len(lists)) for _, names in answers),
+            np.int64,
+            count=len(answers),
+        )
+    return arrays, [list(names) for names in lists]
+
+
+def _references(
+    stored: dict[str, np.ndarray], kind: str, labels: tuple[str, ...], lists: list[tuple[str, ...]]
+) -> dict[int, tuple[str, tuple[str, ...]]]:
+    answers = zip(
+        [labels[c] for c in stored[f"{kind}_label"].tolist()],
+        [lists[c] for c in stored[f"{kind}_list"].tolist()],
+        strict=True,
+    )
+    return dict(zip(stored[f"{kind}_unit"].tolist(), answers, strict=True))
 
 
 def _bring_up_to_date(
     session: Session,
     cached: tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, Any]],
     events: tuple[int, int],
-) -> tuple[ProjectRatings, dict[str, np.ndarray], dict[str, Any]] | None:
-    """The cached columns with the new history applied, or None when they cannot be."""
+) -> tuple[ProjectRatings, dict[str, np.ndarray], dict[str, Any], int] | None:
+    """The cached columns with the new history applied (and how many events that was),
+    or None when they cannot be."""
     arrays, scope, meta = cached
     last_id, last_count, last_at = meta["events"]
     newest, count, _ = events
@@ -205,7 +234,7 @@ def _bring_up_to_date(
         "events": list(events),
         "source_lists": [list(s) for s in data.source_lists],
     }
-    return data, scope, meta
+    return data, scope, meta, len(rows)
 
 
 def _apply(
@@ -219,20 +248,21 @@ def _apply(
     label_code = {name: code for code, name in enumerate(data.labels)}
     lists = list(data.source_lists)
     list_code = {names: code for code, names in enumerate(lists)}
+    if any(user not in code_of_user for (_, user), _ in changes):
+        return None  # a new annotator: load in full
     width = max(len(data.annotators), 1)
     key = data.unit * width + data.annotator
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
+    wanted = np.fromiter(
+        (unit * width + code_of_user[user] for (unit, user), _ in changes), np.int64
+    )
+    hits = np.flatnonzero(np.isin(key, wanted))
+    row_of = dict(zip(key[hits].tolist(), hits.tolist(), strict=True))
     keep = np.ones(data.unit.size, dtype=bool)
     label, source_list = data.label.copy(), data.source_list.copy()
     new_rows: dict[tuple[int, int], tuple[int, int]] = {}
     for (unit, user), (action, name, sources) in changes:
-        code = code_of_user.get(user)
-        if code is None:
-            return None  # a new annotator: load in full
-        wanted = unit * width + code
-        at = int(np.searchsorted(sorted_key, wanted))
-        row = int(order[at]) if at < sorted_key.size and sorted_key[at] == wanted else -1
+        code = code_of_user[user]
+        row = row_of.get(unit * width + code, -1)
         if action == DELETE_ACTION:
             if row >= 0:
                 keep[row] = False
@@ -260,7 +290,7 @@ def _apply(
     data.label = np.concatenate([label[keep], extra[:, 2]])
     data.source_list = np.concatenate([source_list[keep], extra[:, 3]])
     # Drop lists nobody uses any more: the statistics count the distinct lists.
-    used = np.unique(data.source_list)
+    used = np.flatnonzero(np.bincount(data.source_list, minlength=len(lists)))
     recode = np.full(len(lists), -1, dtype=np.int64)
     recode[used] = np.arange(used.size)
     data.source_list = recode[data.source_list]
@@ -269,13 +299,15 @@ def _apply(
 
 
 def _ratings(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> ProjectRatings:
+    labels = tuple(meta["labels"])
+    lists = [tuple(names) for names in meta["reference_lists"]]
     return ProjectRatings(
-        labels=tuple(meta["labels"]),
+        labels=labels,
         annotators=tuple(meta["annotators"]),
         source_lists=tuple(tuple(s) for s in meta["source_lists"]),
         **{name: arrays[name] for name in _COLUMNS},
-        gold={u: (label, tuple(s)) for u, label, s in meta["gold"]},
-        suggestions={u: (label, tuple(s)) for u, label, s in meta["suggestions"]},
+        gold=_references(arrays, "gold", labels, lists),
+        suggestions=_references(arrays, "suggestion", labels, lists),
     )
 
 
@@ -290,7 +322,7 @@ def _read(
         with np.load(stem.with_suffix(".npz"), allow_pickle=False) as stored:
             if stored["token"].item() != meta["token"]:
                 return None  # the two files come from different writes
-            columns = {name: stored[name] for name in _COLUMNS}
+            columns = {name: stored[name] for name in (*_COLUMNS, *_REFERENCES)}
             return columns, {name: stored[name] for name in _SCOPE}, meta
     except (OSError, ValueError, KeyError, orjson.JSONDecodeError):
         return None
@@ -301,7 +333,8 @@ def _write(
 ) -> None:
     """Store columns and sidecar atomically; a failure only costs the next load time."""
     token = os.urandom(8).hex()
-    meta = {**meta, "token": token}
+    references, reference_lists = _reference_arrays(data)
+    meta = {**meta, "token": token, "reference_lists": reference_lists}
     temporary: list[str] = []
     try:
         stem.parent.mkdir(parents=True, exist_ok=True)
@@ -309,7 +342,7 @@ def _write(
         temporary.append(npz)
         with os.fdopen(fd, "wb") as handle:
             columns = {c: getattr(data, c) for c in _COLUMNS}
-            np.savez(handle, token=np.array(token), **columns, **scope)
+            np.savez(handle, token=np.array(token), **columns, **scope, **references)
         fd, side = tempfile.mkstemp(dir=stem.parent, prefix=".ratings-", suffix=".json")
         temporary.append(side)
         with os.fdopen(fd, "wb") as handle:
