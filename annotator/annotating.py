@@ -38,9 +38,9 @@ from annotator.models import (
 )
 from annotator.progress import next_article_for
 
-# An id beyond this cannot exist; refusing it early keeps an absurd number
-# from reaching a driver that would overflow on it.
-MAX_ID = 2**63 - 1
+# An id beyond this cannot exist (ids are 32-bit INTEGER columns); refusing it
+# early keeps it from PostgreSQL, whose integer overflows with a 500 beyond it.
+MAX_ID = 2**31 - 1
 
 
 class InvalidAnnotation(ValueError):

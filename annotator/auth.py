@@ -10,11 +10,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from annotator.login_limits import DEFAULT_LIMITS, Limits, begin_attempt, record_success
 from annotator.models import ApiToken, LoginSession, User, utcnow
 from annotator.users import check_password, get_user_by_name, hash_password
 
@@ -50,6 +52,45 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         check_password(User(password_hash=_dummy_hash()), password)
         return None
     return user if check_password(user, password) else None
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """The user whose password matched (else None); ``retry_after`` > 0 when the
+    rate limit refused the attempt before any password was checked."""
+
+    user: User | None
+    retry_after: int = 0
+
+
+def attempt_login(
+    session: Session,
+    username: str,
+    password: str,
+    address: str | None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    now: datetime | None = None,
+) -> LoginResult:
+    """``authenticate`` behind the login limits of the account and the client address.
+
+    The attempt is counted and committed before the slow hash (so no lock is
+    held during it, and parallel attempts on other processes see it); a right
+    password then removes it. The caller commits after this returns a user.
+    Unknown names are counted and answered exactly like wrong passwords.
+    """
+    decision = begin_attempt(session, username, address, now=now, limits=limits)
+    user = get_user_by_name(session, username) if decision.allowed else None
+    session.commit()
+    if not decision.allowed:
+        return LoginResult(None, decision.retry_after)
+    if user is None:
+        check_password(User(password_hash=_dummy_hash()), password)
+        return LoginResult(None)
+    if not check_password(user, password):
+        return LoginResult(None)
+    record_success(session, username, address, decision.attempt_id)
+    return LoginResult(user)
 
 
 def start_login_session(session: Session, user: User, *, now: datetime | None = None) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,21 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_MAX_BYTES": 16 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # Secure cookies are only sent over HTTPS: set ANNOTATOR_SESSION_COOKIE_SECURE=true
+    # when the app is reached through HTTPS (a TLS reverse proxy). Off by
+    # default, or logging in over plain http://127.0.0.1 would never work.
+    "SESSION_COOKIE_SECURE": False,
+    # Login rate limits (annotator.login_limits), shared by every process
+    # through the database: attempts that did not prove right, per account
+    # and per client address, in a sliding window. 0 turns a limit off.
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+    "LOGIN_WINDOW_SECONDS": 15 * 60,
+    # How many reverse proxies in front of the app append to X-Forwarded-For.
+    # 0 trusts none of it: request.remote_addr is the TCP peer, so a client
+    # cannot pick the address the login limit counts. Behind one proxy
+    # (nginx, Caddy) that sets the header, use 1.
+    "PROXY_FIX_X_FOR": 0,
     # The cookie lives as long as the server-side login session (14 days from
     # login, auth.SESSION_LIFETIME) and is not re-signed on every response.
     "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
@@ -33,6 +50,74 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SECRET_FILE = "secret_key"
+# Flask signs the session cookie with HMAC-SHA1 (itsdangerous): a key shorter
+# than this, or a well-known placeholder, can be guessed offline from one cookie.
+SECRET_KEY_MIN_LENGTH = 32
+WEAK_SECRET_KEYS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "default",
+        "dev",
+        "development",
+        "secret",
+        "secret-key",
+        "secret_key",
+        "secretkey",
+        "your-secret-key",
+        "your_secret_key",
+        "please-change-me",
+        "insecure",
+        "test",
+    }
+)
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used; the message names it."""
+
+
+def as_bool(value: Any, name: str) -> bool:
+    """A boolean setting from a bool, 0/1 or the words true/false/yes/no/on/off.
+
+    ``from_prefixed_env`` decodes JSON, so ``true`` arrives as True but
+    ``True`` or ``yes`` arrive as strings, which would all be truthy.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def as_count(value: Any, name: str, *, maximum: int) -> int:
+    """A whole number from 0 to ``maximum`` (ints, or digits in a string)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise ConfigError(f"{name} must be a whole number from 0 to {maximum}, not {value!r}")
+    return value
+
+
+def secret_key_problem(key: Any) -> str | None:
+    """Why ``key`` must not sign production cookies, or None when it is fine."""
+    if not key:
+        return "no secret key"
+    if not isinstance(key, str | bytes):
+        return "the secret key is not a string"
+    text = key.decode("latin-1") if isinstance(key, bytes) else key
+    if text.strip().lower() in WEAK_SECRET_KEYS:
+        return "the secret key is a well-known placeholder"
+    if len(text) < SECRET_KEY_MIN_LENGTH:
+        return f"the secret key is shorter than {SECRET_KEY_MIN_LENGTH} characters"
+    if len(set(text)) < 8:
+        return "the secret key repeats too few characters to be random"
+    return None
 
 
 def database_url(config: dict[str, Any], instance_path: str) -> str:
@@ -63,3 +148,48 @@ def load_or_create_secret(instance_path: str) -> str:
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(key + "\n")
     return key
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def production_problems(
+    config: Mapping[str, Any], *, debug: bool, host: str | None, production: bool = True
+) -> list[str]:
+    """Why the app must not serve, one sentence per problem (empty: it may).
+
+    Production mode is serving other people: ``annotator serve`` (gunicorn,
+    on any address), ``annotator run`` bound to an address other than
+    loopback, and the WSGI factory ``annotator.wsgi:create_production_app()``
+    (``host`` None: the bind address is the WSGI server's, so unknown). Not
+    production: ``annotator run`` on loopback and ``annotator demo`` (one
+    person on their own machine), tests, and the commands that serve nothing.
+    In production the secret key must exist (set, or the instance's key file
+    readable or creatable), must not be a well-known placeholder, shorter
+    than 32 characters or visibly not random. Debug mode (``--debug``,
+    FLASK_DEBUG or ANNOTATOR_DEBUG) is refused in every mode unless bound to
+    loopback: the Werkzeug debugger runs code for whoever reaches it.
+    """
+    problems = []
+    problem = config.get("SECRET_KEY_ERROR") or secret_key_problem(config.get("SECRET_KEY"))
+    if production and problem:
+        problems.append(
+            f"refusing to serve: {problem}; set ANNOTATOR_SECRET_KEY to at least "
+            f"{SECRET_KEY_MIN_LENGTH} random characters (python3 -c 'import secrets; "
+            "print(secrets.token_hex(32))'), or unset it and let annotator keep one "
+            "in a writable instance folder"
+        )
+    if debug and (host is None or not is_loopback(host)):
+        where = f"on {host}" if host else "under a WSGI server"
+        problems.append(
+            f"refusing to run with debug {where}: the debugger runs code for anyone "
+            "who can reach it; bind to 127.0.0.1 or turn debug off"
+        )
+    return problems

@@ -25,6 +25,10 @@ UPLOAD_EXTENSIONS = ["txt", "html", "htm", "json", "jsonl"]
 # Pasted text arrives as a form field, which Werkzeug caps at MAX_FORM_MEMORY_SIZE
 # (500 kB by default); bigger articles go through the file upload.
 TITLE_MAX = 1000
+GARBLED = (
+    "The text contains U+FFFD replacement characters (\ufffd): it was not valid UTF-8 "
+    "when it arrived. Save the article as a UTF-8 .txt file and upload it instead."
+)
 SUGGESTION_HELP = {
     "hidden": "Hidden",
     "hint": "Hint beside the sentence",
@@ -64,6 +68,13 @@ class ImportForm(FlaskForm):
         """Exactly one of pasted text and file."""
         if not super().validate(extra_validators):
             return False
+        for field in (self.text, self.title):
+            if "\ufffd" in (field.data or ""):
+                # Werkzeug decodes form fields with errors="replace": invalid UTF-8
+                # arrives as U+FFFD, indistinguishable from the real character, so
+                # pasted text is refused rather than stored garbled (catalogue row 9).
+                field.errors = [*field.errors, GARBLED]
+                return False
         has_text = bool((self.text.data or "").strip())
         has_file = bool(self.file.data and getattr(self.file.data, "filename", ""))
         if has_text and has_file:

@@ -11,23 +11,28 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from annotator.attribution import Analysis, analyse_article
+from annotator.attribution import Analysis, FoundSource, analyse_article
 from annotator.ingest.parsed import IngestError, ParsedArticle
 from annotator.ingest.pipeline import parse_document
-from annotator.models import Article, Mention, Project, Unit
+from annotator.models import NAME_MAX, Article, Mention, Project, Unit
+from annotator.names import clean_name, name_problem
 from annotator.registry import SourceIndex
 
 SUPPORTED_SUFFIXES = (".txt", ".text", ".md", ".html", ".htm", ".json", ".jsonl")
 # Units per transaction when importing many files: large enough to amortise the
 # commit, small enough to keep a batch's parsed articles in memory.
 BATCH_UNITS = 20_000
+# Articles.origin is 1000 wide; a file name is far shorter on any real file system.
+ORIGIN_MAX = 255
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(slots=True)
@@ -55,17 +60,28 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def analyse_all(articles: Sequence[ParsedArticle]) -> list[Analysis]:
+    """The attribution analysis of each article (pure CPU work, no database).
+
+    Done before the write transaction begins, so SQLite's single write lock is
+    not held while a large article is analysed (saves would wait for it).
+    """
+    return [analyse_article(parsed) for parsed in articles]
+
+
 def store_articles(
     session: Session,
     project_id: int,
     articles: list[tuple[ParsedArticle, str | None]],
     *,
     registry: SourceIndex | None = None,
+    analyses: Sequence[Analysis] | None = None,
 ) -> list[ArticleResult]:
     """Store parsed articles (with their origin) and their analysis; no commit.
 
     A text already in the project, or repeated within ``articles``, is reported
-    as a duplicate and not stored again.
+    as a duplicate and not stored again. ``analyses`` (one per article, from
+    :func:`analyse_all`) lets a caller analyse before it takes the write lock.
     """
     registry = registry or SourceIndex(session, project_id)
     digests = [content_hash(parsed.text) for parsed, _ in articles]
@@ -91,12 +107,14 @@ def store_articles(
             result.duplicate_of = -1 - batch_first[digest]  # resolved after the insert
             continue
         batch_first[digest] = position
-        analysis = analyse_article(parsed)
-        source_ids = {
-            found.name: registry.ensure(found.name, found.kind, found.aliases, found.description)
-            for found in analysis.sources
-        }
-        result.sources = [found.name for found in analysis.sources]
+        analysis = analyses[position] if analyses is not None else analyse_article(parsed)
+        source_ids: dict[str, int] = {}
+        for found in analysis.sources:
+            source_id = _register(registry, found)
+            if source_id is not None:
+                source_ids[found.name] = source_id
+                if clean_name(found.name) not in result.sources:
+                    result.sources.append(clean_name(found.name))
         new.append((position, parsed, analysis, source_ids))
         rows.append(
             {
@@ -169,12 +187,39 @@ def _unit_rows(
             index += 1
         if suggestion is not None:
             row["suggested_label"] = suggestion.label
-            row["suggested_sources"] = [source_ids[name] for name in suggestion.sources]
+            ids = [source_ids[name] for name in suggestion.sources if name in source_ids]
+            row["suggested_sources"] = list(dict.fromkeys(ids))
             row["suggestion_cues"] = [
                 {"kind": cue.kind, "text": cue.text, "start": cue.start, "end": cue.end}
                 for cue in suggestion.cues
             ]
         yield row
+
+
+def _register(registry: SourceIndex, found: FoundSource) -> int | None:
+    """The registry id of a source found in an article, or None if it cannot be one.
+
+    Names are cut from the text, which may carry zero-width or bidi characters
+    (they are data there); in the registry they would make look-alike entries, so
+    they are dropped from the name and its aliases. A name still unusable (too
+    long, say) is left out of the registry and of the suggestions.
+    """
+    name = clean_name(found.name)
+    if name_problem(name, max_length=NAME_MAX):
+        return None
+    aliases = [clean_name(alias) for alias in found.aliases]
+    return registry.ensure(name, found.kind, aliases, found.description)
+
+
+def upload_origin(filename: str) -> str:
+    """What an import records as an upload's origin: the file's base name, never a path.
+
+    Only shown as text, but kept short and free of control characters so that every
+    database stores it (PostgreSQL refuses NUL and over-long values).
+    """
+    base = re.split(r"[/\\]", filename)[-1]
+    base = clean_name(_CONTROL.sub("", base))
+    return base[-ORIGIN_MAX:] or "upload"
 
 
 def _first_words(parsed: ParsedArticle, limit: int = 80) -> str:
@@ -234,7 +279,6 @@ def import_paths(
     project_id = project.id
     results: list[ArticleResult] = []
     failures: list[FileFailure] = []
-    registry = SourceIndex(session, project_id)
     batch: list[tuple[Path, ParsedArticle]] = []
     batch_size = 0
 
@@ -242,12 +286,16 @@ def import_paths(
         nonlocal batch, batch_size
         if not batch:
             return
+        # Parse and analyse first, then read the registry and write in one short
+        # transaction: the registry is read fresh for every batch, so names that
+        # another import registered meanwhile are reused, not inserted twice.
+        analyses = analyse_all([parsed for _, parsed in batch])
         try:
             stored = store_articles(
                 session,
                 project_id,
                 [(parsed, path.name) for path, parsed in batch],
-                registry=registry,
+                analyses=analyses,
             )
             session.commit()
         except BaseException:
@@ -281,8 +329,11 @@ def import_file(
 ) -> list[ArticleResult]:
     """Parse and store every article of one file in one transaction."""
     articles = read_file(path, max_bytes=max_bytes)
+    analyses = analyse_all(articles)
     try:
-        results = store_articles(session, project.id, [(parsed, path.name) for parsed in articles])
+        results = store_articles(
+            session, project.id, [(parsed, path.name) for parsed in articles], analyses=analyses
+        )
         session.commit()
     except BaseException:
         session.rollback()

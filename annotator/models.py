@@ -287,6 +287,28 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
+class LoginAttempt(Base):
+    """A login attempt not proven right: counted by ``login_limits`` per account and address.
+
+    A row is written before the password is checked and deleted when it
+    proves right, so every process (and a crash between) counts it as a
+    failure until then. Rows older than the limit's window are pruned.
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_account", "account_key", "at"),
+        Index("ix_login_attempts_address", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of the normalised name typed: unknown names are limited like
+    # real ones, and a password typed into the name field is never stored.
+    account_key: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+
+
 class Assignment(Base):
     """An article given to an annotator; a project without any is open to all."""
 

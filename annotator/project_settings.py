@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from annotator.importer import ArticleResult, store_articles
+from annotator.annotating import begin_write
+from annotator.importer import ArticleResult, analyse_all, store_articles
 from annotator.ingest import ParsedArticle, parse_document, parse_text
 from annotator.models import SUGGESTION_MODES, Project
 from annotator.names import clean_name
@@ -54,14 +55,20 @@ def import_upload(
 ) -> list[ArticleResult]:
     """Parse an uploaded file and store its articles; IngestError says why not. No commit."""
     articles = parse_document(data, filename, max_bytes=max_bytes)
-    return store_articles(session, project_id, [(parsed, filename) for parsed in articles])
+    analyses = analyse_all(articles)
+    begin_write(session)  # parsed and analysed without holding the write lock
+    return store_articles(
+        session, project_id, [(parsed, filename) for parsed in articles], analyses=analyses
+    )
 
 
 def import_parsed(
     session: Session, project_id: int, parsed: ParsedArticle, origin: str | None = None
 ) -> ArticleResult:
     """Store one parsed article (pasted text, an API call). No commit."""
-    [result] = store_articles(session, project_id, [(parsed, origin)])
+    analyses = analyse_all([parsed])
+    begin_write(session)  # analysed without holding the write lock
+    [result] = store_articles(session, project_id, [(parsed, origin)], analyses=analyses)
     return result
 
 
@@ -74,16 +81,24 @@ def import_pasted(
 
 def describe_result(result: ArticleResult) -> str:
     """One line for the user about one imported article."""
+    # The title and source names come from the article: wrapped in FSI … PDI (the
+    # plain-text <bdi>), right-to-left text or a stray U+202E in them cannot reorder
+    # the rest of the message.
+    title = _isolate(result.title)
     if result.duplicate_of is not None:
         return (
-            f"“{result.title}” is already in the project (article {result.duplicate_of}); "
+            f"“{title}” is already in the project (article {result.duplicate_of}); "
             "it was not imported again."
         )
-    sources = ", ".join(result.sources) if result.sources else "none"
+    sources = ", ".join(map(_isolate, result.sources)) if result.sources else "none"
     return (
-        f"Imported “{result.title}”: {result.sentences} sentence{_s(result.sentences)}, "
+        f"Imported “{title}”: {result.sentences} sentence{_s(result.sentences)}, "
         f"sources found: {sources}."
     )
+
+
+def _isolate(text: str) -> str:
+    return f"\u2068{text}\u2069"
 
 
 def _s(n: int) -> str:

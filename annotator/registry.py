@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from annotator.models import NAME_MAX, SOURCE_KINDS, Source, SourceAlias
@@ -56,18 +59,19 @@ class SourceIndex:
         candidates = [name, *aliases]
         source_id = next((sid for sid in map(self.resolve, candidates) if sid is not None), None)
         if source_id is None:
-            source = Source(
-                project_id=self.project_id,
-                name=clean_name(name),
-                name_key=normalise_name(name),
-                kind=kind,
-                description=description,
+            key = normalise_name(name)
+            values = {
+                "project_id": self.project_id,
+                "name": clean_name(name),
+                "name_key": key,
+                "kind": kind,
+                "description": description,
+            }
+            source_id = self._insert_or_existing(Source, values, "name_key", Source.id)
+            self.by_key[key] = source_id
+            self.names[source_id] = self.session.scalar(
+                select(Source.name).where(Source.id == source_id)
             )
-            self.session.add(source)
-            self.session.flush()
-            source_id = source.id
-            self.by_key[source.name_key] = source_id
-            self.names[source_id] = source.name
         for alias in candidates:
             self.add_alias(source_id, alias)
         return source_id
@@ -79,16 +83,39 @@ class SourceIndex:
         key = normalise_name(alias)
         if key in self.by_key:
             return False
-        self.session.add(
-            SourceAlias(
-                project_id=self.project_id,
-                source_id=source_id,
-                alias=clean_name(alias),
-                alias_key=key,
-            )
+        values = {
+            "project_id": self.project_id,
+            "source_id": source_id,
+            "alias": clean_name(alias),
+            "alias_key": key,
+        }
+        owner = self._insert_or_existing(SourceAlias, values, "alias_key", SourceAlias.source_id)
+        self.by_key[key] = owner
+        return owner == source_id
+
+    def _insert_or_existing(self, model: Any, values: dict[str, Any], key: str, column: Any) -> int:
+        """Insert a registry row unless one with the same key exists; ``column`` of the row.
+
+        This index was read when the import began; on PostgreSQL another import
+        may have registered the same name since. ``ON CONFLICT DO NOTHING`` waits
+        for that transaction and skips the row instead of failing the import.
+        """
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(model)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["project_id", key])
+            .returning(column)
         )
-        self.by_key[key] = source_id
-        return True
+        found = self.session.scalar(statement)
+        if found is None:
+            found = self.session.scalar(
+                select(column).where(
+                    model.project_id == self.project_id, getattr(model, key) == values[key]
+                )
+            )
+        return int(found)
 
 
 def _check(name: str, kind: str) -> None:

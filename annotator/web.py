@@ -8,14 +8,27 @@ no view can forget which one it is.
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    Request,
+    Response,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
 
 from annotator.auth import (
     token_needs_touch,
@@ -162,8 +175,25 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Respon
     return response
 
 
+class _FormParser(FormDataParser):
+    """Werkzeug counts the parts of multipart bodies only; count urlencoded ones too."""
+
+    def _parse_urlencoded(self, stream: Any, mimetype: str, length: Any, options: Any) -> Any:
+        data = stream.read()
+        if self.max_form_parts is not None and data.count(b"&") >= self.max_form_parts:
+            raise RequestEntityTooLarge("the form has too many fields")
+        return super()._parse_urlencoded(io.BytesIO(data), mimetype, length, options)
+
+
+class LimitedRequest(Request):
+    """A request whose forms of either encoding obey ``MAX_FORM_PARTS`` (413)."""
+
+    form_data_parser_class = _FormParser
+
+
 def init_app(app: Flask) -> None:
     """Register user loading, CSRF checks and error handlers."""
+    app.request_class = LimitedRequest
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
@@ -190,7 +220,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
         # Roll back whatever the request half-wrote, log it, and say so plainly.
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        # %r: a path may hold decoded line breaks, which must not forge log lines.
+        app.logger.exception("unhandled error on %s %r", request.method, request.path)
         if "db_session" in g:
             g.db_session.rollback()
         return error_response(

@@ -103,7 +103,7 @@ def test_annotator_page_has_units_labels_and_data(app: Flask, client: FlaskClien
     html = response.get_data(as_text=True)
     assert 'role="listbox" aria-label="Sentences of the article"' in html
     # One bare element per sentence, with its text; the title is the h1 only.
-    assert re.findall(r"\n<li>([^<]*)</li>", html) == [
+    assert re.findall(r"\n<li dir=\"auto\">([^<]*)</li>", html) == [
         "Negotiators resumed talks on Tuesday, the United Nations said.",
         "&#34;We are closer than ever,&#34; said Clara Jensen.",
         "Analysts believe a deal is likely before August.",

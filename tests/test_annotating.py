@@ -283,7 +283,13 @@ def test_saving_clears_the_segmentation_flag(session: Session, world: World) -> 
 
 @pytest.mark.parametrize(
     ("label", "sources", "field"),
-    [("nonsense", [], "label"), ("Quote", [], "label"), ("quote", ["other"], "sources")],
+    [
+        ("nonsense", [], "label"),
+        ("Quote", [], "label"),
+        ("quote", ["other"], "sources"),
+        # Beyond PostgreSQL's 32-bit integer: refused, not an overflow (found by the fuzzer).
+        ("quote", [2**31], "sources"),
+    ],
 )
 def test_labels_and_sources_must_be_the_projects(
     session: Session, world: World, label: str, sources: list[str], field: str
@@ -302,7 +308,7 @@ def test_invisible_or_unannotatable_units_are_not_found(
 ) -> None:
     foreign_unit = session.scalar(select(Unit.id).where(Unit.article_id == world.other_article))
     target = foreign_unit if who == "ann" else world.sentences[0]
-    for unit in (target, world.title_unit, 10**6, 2**70):
+    for unit in (target, world.title_unit, 10**6, 2**31, 2**70):
         with pytest.raises(UnitNotFound):
             save(session, world, who, unit, "quote")
         session.rollback()

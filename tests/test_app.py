@@ -61,3 +61,26 @@ def test_security_headers(app: Flask) -> None:
     csp = response.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_ids_beyond_32_bits_are_404_on_every_get_route(app: Flask) -> None:
+    """Every id column is a 32-bit INTEGER (int4 on PostgreSQL): a larger id in a URL is
+    "not found", not a driver overflow and a 500 (found by tests/test_api_fuzz.py)."""
+    from tests.helpers import add_project, add_user, app_session, login
+
+    with app_session(app) as session:
+        add_user(session, "boss", "admin", project=add_project(session))
+        session.commit()
+    client = app.test_client()
+    login(client, "boss")
+    routes = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or set())
+        and any(type(c).__name__ == "IntegerConverter" for c in rule._converters.values())
+    ]
+    assert len(routes) >= 5
+    for rule in routes:
+        values = {name: 2**31 for name in rule.arguments}
+        url = rule.build(values, append_unknown=False)[1]  # type: ignore[index]
+        assert client.get(url).status_code == 404, url

@@ -90,3 +90,43 @@ def test_every_json_route_refuses_bad_bodies_alike(app: Flask) -> None:
             assert response.status_code != 500
         response = call(url, data=b"{}", headers={**auth, "Content-Type": "text/plain"})
         assert response.status_code in (415, 404), (url, response.status_code)
+
+
+def test_every_body_operation_documents_its_413(app: Flask) -> None:
+    """A body over MAX_CONTENT_LENGTH is refused with 413 and the JSON error body by every
+    operation that reads one, and the document says so (schemathesis checks the rest)."""
+    from annotator.api.openapi import document
+    from annotator.auth import create_api_token
+    from annotator.users import get_user_by_name
+    from tests import review_world
+    from tests.helpers import app_session
+
+    with app_session(app) as session:
+        world = review_world.build(session)
+        boss = get_user_by_name(session, "boss")
+        assert boss is not None
+        token = create_api_token(session, boss, "test")
+        session.commit()
+    ids = {
+        "project_id": world["project"],
+        "unit_id": world["units"][1],
+        "source_id": world["sources"]["AP"],
+        "alias_id": 1,
+    }
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    client = app.test_client()
+    body = {"note": "x" * 2048}
+    checked = []
+    for path, operations in document()["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" not in operation:
+                continue
+            url = "/api/v1" + path.format(**ids)
+            response = client.open(
+                url, method=method.upper(), json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+            assert response.status_code == 413, (method, path, response.status_code)
+            assert response.get_json()["error"], (method, path)
+            assert "413" in operation["responses"], f"{method} {path} does not document 413"
+            checked.append((method, path))
+    assert len(checked) >= 5

@@ -346,7 +346,8 @@ def test_import_pasted_text_flashes_and_redirects(app: Flask, world: World) -> N
     assert response.status_code == 302
     assert response.headers["Location"] == f"/projects/{world.wire}"
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Imported “Port news”: 2 sentences, sources found:" in html
+    # The title is bidi-isolated (FSI … PDI) in the message.
+    assert "Imported “\u2068Port news\u2069”: 2 sentences, sources found:" in html
     with app_session(app) as session:
         assert session.scalar(select(Article.id).where(Article.title == "Port news"))
     # The same text again is reported, not stored twice.
@@ -368,7 +369,7 @@ def test_import_file_jsonl(app: Flask, world: World) -> None:
     response = post_import(client, world.wire, file=upload)
     assert response.status_code == 302
     html = client.get(f"/projects/{world.wire}").get_data(as_text=True)
-    assert "Imported “J0”" in html and "Imported “J2”" in html
+    assert "Imported “\u2068J0\u2069”" in html and "Imported “\u2068J2\u2069”" in html
 
 
 @pytest.mark.parametrize(

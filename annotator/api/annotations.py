@@ -349,7 +349,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
 }
 
 _UNIT_ERRORS = {
-    **error_responses(400, 401, 404),
+    **error_responses(400, 401, 404, 503),
     "409": json_content(ref("Conflict"), "The annotation changed since you read it"),
     "422": json_content(ref("Invalid"), "A value is wrong; field names it"),
 }

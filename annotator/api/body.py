@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import request
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from annotator.web import error_response
 
@@ -27,8 +28,14 @@ def json_body() -> Any:
     """The request's JSON body; ``BadBody`` for another content type or malformed JSON."""
     if request.mimetype != "application/json":
         raise BadBody(415, "unsupported_media_type", "send the body as application/json")
+    data = request.get_data(cache=False)
+    limit = request.max_content_length
+    if limit is not None and request.content_length is None and len(data) >= limit:
+        # A body of unknown length (chunked): Werkzeug stops reading quietly at the
+        # limit, so a longer body would arrive truncated instead of refused.
+        raise RequestEntityTooLarge()
     try:
-        return json.loads(request.get_data(cache=False))
+        return json.loads(data)
     except (ValueError, RecursionError):
         # ValueError covers bad UTF-8 too; RecursionError a pathologically nested body.
         raise BadBody(400, "bad_json", "the body is not well-formed JSON") from None

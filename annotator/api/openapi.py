@@ -27,6 +27,7 @@ def error_responses(*codes: int) -> dict[str, Any]:
         413: "Request body too large",
         415: "Body must be application/json",
         422: "Well-formed but invalid values",
+        503: "The database is busy or unavailable; nothing was saved, retry after Retry-After",
     }
     return {
         str(code): {
@@ -39,14 +40,20 @@ def error_responses(*codes: int) -> dict[str, Any]:
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
-    from annotator.api import annotations, me, projects, review, segmentation, sources
+    from annotator.api import annotations, history, me, projects, review, segmentation, sources
 
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
-    for module in (me, projects, annotations, sources, segmentation, review):
+    for module in (me, projects, annotations, sources, segmentation, review, history):
         for path, operations in module.OPENAPI_PATHS.items():
             paths.setdefault(path, {}).update(operations)
         schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))
+    for operations in paths.values():
+        for method, operation in operations.items():
+            if "requestBody" in operation and "413" not in operation["responses"]:
+                # Every body is read under MAX_CONTENT_LENGTH, whichever view reads it.
+                responses = {**operation["responses"], **error_responses(413)}
+                operations[method] = {**operation, "responses": dict(sorted(responses.items()))}
     return {
         "openapi": "3.1.0",
         "info": {

@@ -11,7 +11,7 @@ from annotator.access import is_reviewer
 from annotator.api import bp
 from annotator.api.body import BadBody, json_body
 from annotator.api.openapi import error_responses
-from annotator.db import get_session
+from annotator.db import get_session, writes_late
 from annotator.downloads import EXPORT_FORMATS, export_response
 from annotator.ingest import IngestError, parse_text
 from annotator.models import Project
@@ -353,6 +353,7 @@ def _article_input() -> dict[str, Any] | ResponseReturnValue:
 
 
 @bp.post("/projects/<int:project_id>/articles")
+@writes_late  # parses before it takes SQLite's write lock (project_settings.import_parsed)
 @login_required
 def import_article(project_id: int) -> ResponseReturnValue:
     """Import one article from JSON; a repeated text answers 200 with duplicate_of."""

@@ -19,7 +19,7 @@ from annotator.api.body import BadBody, json_body
 from annotator.api.openapi import error_responses
 from annotator.db import get_session
 from annotator.exchange.times import iso_utc
-from annotator.models import ERROR_CATEGORIES, Article, Unit
+from annotator.models import ERROR_CATEGORIES, Article
 from annotator.review import (
     DECISIONS,
     ID_MAX,
@@ -39,7 +39,7 @@ from annotator.review import (
 from annotator.review_decisions import (
     decide,
 )
-from annotator.views.loaders import get_project_or_404, require_reviewer
+from annotator.views.loaders import get_project_or_404, get_unit_or_404, require_reviewer
 from annotator.web import error_response, login_required, require_user
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 1000
@@ -348,18 +348,10 @@ def gold_json(unit_id: int, gold: GoldView) -> dict[str, Any]:
 def put_gold(unit_id: int) -> ResponseReturnValue:
     """Decide a sentence's gold answer."""
     session, user = get_session(), require_user()
-    project_id = (
-        session.scalar(
-            select(Article.project_id)
-            .join(Unit, Unit.article_id == Article.id)
-            .where(Unit.id == unit_id, Unit.kind == "sentence")
-        )
-        if unit_id <= ID_MAX
-        else None
-    )
-    if project_id is None:
+    if unit_id > ID_MAX:
         abort(404)
-    get_project_or_404(session, project_id, user)
+    # One query for the sentence and the right to open it (no timing oracle).
+    get_unit_or_404(session, unit_id, user)
     require_reviewer(user)
     try:
         body = json_body()

@@ -6,14 +6,12 @@ from typing import Any
 
 from flask import abort, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
-from annotator.access import REVIEW_ROLES
 from annotator.api import bp
 from annotator.api.body import BadBody, json_body
 from annotator.api.openapi import error_responses
 from annotator.db import get_session
-from annotator.models import Source, Unit
+from annotator.models import Source
 from annotator.segmentation import (
     EditResult,
     SegmentationConflict,
@@ -28,8 +26,8 @@ from annotator.source_edits import (
     remove_alias,
     update_source,
 )
-from annotator.views.loaders import get_article_or_404, get_project_or_404
-from annotator.web import error_response, require_user, roles_required
+from annotator.views.loaders import get_source_or_404, get_unit_or_404, require_reviewer
+from annotator.web import error_response, login_required, require_user
 
 ID_MAX = 2**31 - 1
 
@@ -224,15 +222,14 @@ def _invalid(message: str, code: str = "invalid") -> None:
 
 
 def _unit_article(unit_id: int) -> int:
-    session = get_session()
-    article_id = (
-        session.scalar(select(Unit.article_id).where(Unit.id == unit_id))
-        if unit_id <= ID_MAX
-        else None
-    )
-    if article_id is None:
+    """The unit's article id: 404 unless the caller may open it, then 403 unless reviewer."""
+    user = require_user()
+    if unit_id > ID_MAX:
         abort(404)
-    return get_article_or_404(session, article_id, require_user()).id
+    # One query for the unit and the right to open its article (no timing oracle).
+    article_id, _ = get_unit_or_404(get_session(), unit_id, user, sentence=False)
+    require_reviewer(user)
+    return article_id
 
 
 def _edited(result: EditResult) -> ResponseReturnValue:
@@ -266,7 +263,7 @@ def _segmentation_refused(error: SegmentationError) -> ResponseReturnValue:
 
 
 @bp.post("/units/<int:unit_id>/split")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def split(unit_id: int) -> ResponseReturnValue:
     """Split a sentence at an article offset."""
     _unit_article(unit_id)
@@ -280,7 +277,7 @@ def split(unit_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/units/<int:unit_id>/merge-next")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def merge_next(unit_id: int) -> ResponseReturnValue:
     """Merge a sentence with the next sentence."""
     _unit_article(unit_id)
@@ -292,11 +289,12 @@ def merge_next(unit_id: int) -> ResponseReturnValue:
 
 
 def _source(source_id: int) -> Source:
-    session = get_session()
-    source = session.get(Source, source_id) if source_id <= ID_MAX else None
-    if source is None:
+    """The source: 404 unless the caller sees its project, then 403 unless reviewer."""
+    user = require_user()
+    if source_id > ID_MAX:
         abort(404)
-    get_project_or_404(session, source.project_id, require_user())
+    source = get_source_or_404(get_session(), source_id, user)
+    require_reviewer(user)
     return source
 
 
@@ -331,7 +329,7 @@ def _refused(error: SourceEditError) -> ResponseReturnValue:
 
 
 @bp.patch("/sources/<int:source_id>")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def patch_source(source_id: int) -> ResponseReturnValue:
     """Rename, or change kind or description."""
     source = _source(source_id)
@@ -355,7 +353,7 @@ def patch_source(source_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/sources/<int:source_id>/aliases")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def post_alias(source_id: int) -> ResponseReturnValue:
     """Add an alias."""
     source = _source(source_id)
@@ -370,7 +368,7 @@ def post_alias(source_id: int) -> ResponseReturnValue:
 
 
 @bp.delete("/sources/<int:source_id>/aliases/<int:alias_id>")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def delete_alias(source_id: int, alias_id: int) -> ResponseReturnValue:
     """Remove an alias of the source."""
     source = _source(source_id)
@@ -382,7 +380,7 @@ def delete_alias(source_id: int, alias_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/sources/<int:source_id>/merge")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def merge_source(source_id: int) -> ResponseReturnValue:
     """Merge the source into another source of the same project."""
     session = get_session()

@@ -9,7 +9,7 @@ from flask.cli import FlaskGroup, routes_command, shell_command
 
 def register_commands(app: Flask) -> None:
     """Attach annotator's commands to ``app.cli``."""
-    from annotator.cli import agreement, data, database, server, users
+    from annotator.cli import agreement, backup, data, database, server, users
 
     for command in (
         database.db_group,
@@ -22,14 +22,20 @@ def register_commands(app: Flask) -> None:
         server.run_command,
         server.serve_command,
         server.demo_command,
+        backup.backup_command,
+        backup.restore_command,
     ):
         app.cli.add_command(command)
 
 
 def _create_app() -> Flask:
     from annotator import create_app
+    from annotator.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as error:  # a setting that cannot be used: one line, no traceback
+        raise click.ClickException(str(error)) from None
 
 
 @click.group(

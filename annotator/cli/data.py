@@ -111,6 +111,11 @@ def import_command(paths: tuple[Path, ...], project_name: str) -> None:
     is_flag=True,
     help="The clean dataset: decided sentences with their gold answer only (JSON, JSONL).",
 )
+@click.option(
+    "--history",
+    is_flag=True,
+    help="Add every annotation's history and every sentence's gold history (JSON, JSONL).",
+)
 @click.option("--schema", is_flag=True, help="Print the export's JSON Schema and exit.")
 @with_appcontext
 def export_command(
@@ -119,6 +124,7 @@ def export_command(
     project_names: tuple[str, ...],
     agreement: bool,
     gold_only: bool,
+    history: bool,
     schema: bool,
 ) -> None:
     """Export projects, articles, units, annotations and gold."""
@@ -131,9 +137,9 @@ def export_command(
 
         click.echo(orjson.dumps(export.schema(), option=orjson.OPT_INDENT_2).decode())
         return
-    if fmt == "csv" and (agreement or gold_only):
-        fail("--agreement and --gold-only work with --format json or jsonl, not csv")
-    options = {"agreement": agreement, "gold_only": gold_only}
+    if fmt == "csv" and (agreement or gold_only or history):
+        fail("--agreement, --gold-only and --history work with --format json or jsonl, not csv")
+    options = {"agreement": agreement, "gold_only": gold_only, "history": history}
     writers = {
         "json": partial(export.export_json, **options),
         "jsonl": partial(export.export_jsonl, **options),

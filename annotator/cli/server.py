@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 from typing import Any
@@ -12,20 +11,25 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from annotator.cli.common import ensure_database, fail
+from annotator.cli.common import ensure_database
+from annotator.config import is_loopback, production_problems
 from annotator.db import get_database
 from annotator.models import User
 from annotator.users import create_user
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+def refuse_unsafe_start(app: Flask, host: str, debug: bool, *, production: bool) -> None:
+    """Exit non-zero, one line per problem, when ``app`` must not serve on ``host``.
+
+    Whether this is production mode is the caller's to say (the definition is
+    in ``config.production_problems``): the secret key is checked only then,
+    debug on an address other than loopback always.
+    """
+    problems = production_problems(app.config, debug=debug, host=host, production=production)
+    if problems:
+        for problem in problems:
+            click.echo(f"Error: {problem}", err=True)
+        raise click.exceptions.Exit(1)
 
 
 def _first_admin() -> None:
@@ -48,11 +52,8 @@ def serve(app: Flask, host: str, port: int, debug: bool) -> None:
     """Serve ``app`` with Werkzeug's threaded server (use gunicorn for a team)."""
     from werkzeug.serving import run_simple
 
-    if debug and not is_loopback(host):
-        fail(
-            f"refusing to run with debug on {host}: the debugger runs code for anyone "
-            "who can reach it; bind to 127.0.0.1 or turn debug off"
-        )
+    # Checked here too, so no caller can open the debugger to the network.
+    refuse_unsafe_start(app, host, debug, production=not is_loopback(host))
     click.echo(f"serving on http://{host}:{port}/ (Ctrl+C to stop)")
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=debug)
 
@@ -64,9 +65,14 @@ def serve(app: Flask, host: str, port: int, debug: bool) -> None:
 @with_appcontext
 def run_command(host: str, port: int, debug: bool) -> None:
     """Serve annotator (creates the database when it is empty)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    # FLASK_DEBUG / ANNOTATOR_DEBUG turn debug on as --debug does.
+    debug = debug or app.debug
+    # Before anything is written: a refused start leaves no database or admin.
+    refuse_unsafe_start(app, host, debug, production=not is_loopback(host))
     ensure_database()
     _first_admin()
-    serve(current_app._get_current_object(), host, port, debug)  # type: ignore[attr-defined]
+    serve(app, host, port, debug)
 
 
 # More sync workers than this mostly queue on the database (SQLite has one
@@ -161,15 +167,15 @@ def serve_command(host: str, port: int, workers: int | None, threads: int, timeo
     processes, on one host or many, can share a PostgreSQL database behind a
     reverse proxy; give them the same ANNOTATOR_SECRET_KEY.
     """
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    # `serve` is for a team: always production mode, whatever the address.
+    refuse_unsafe_start(app, host, app.debug, production=True)
     ensure_database()
     _first_admin()
     workers = workers or default_workers()
     kind = f"{threads} threads each" if threads > 1 else "sync"
     click.echo(f"serving on http://{host}:{port}/ with {workers} workers ({kind}); Ctrl+C stops")
-    serve_gunicorn(
-        current_app._get_current_object(),  # type: ignore[attr-defined]
-        gunicorn_options(host, port, workers, threads, timeout),
-    )
+    serve_gunicorn(app, gunicorn_options(host, port, workers, threads, timeout))
 
 
 @click.command("demo")

@@ -9,10 +9,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from annotator.access import add_member
+from annotator.auth import change_password
 from annotator.cli.common import fail, session_scope
 from annotator.models import ROLES, User
 from annotator.projects import ProjectError, get_or_create_project
-from annotator.users import UserError, create_user
+from annotator.users import UserError, create_user, get_user_by_name
 
 
 @click.group("users", help="Manage user accounts.")
@@ -69,3 +70,34 @@ def list_command() -> None:
             select(User.username, User.role, User.password_hash.is_not(None)).order_by(User.id)
         ):
             click.echo(f"{username}\t{role}\t{'password set' if has_password else 'no password'}")
+
+
+@users_group.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--temporary", is_flag=True, help="The user must choose a new password at the next login."
+)
+@with_appcontext
+def set_password_command(name: str, password_stdin: bool, temporary: bool) -> None:
+    """Reset a user's password; every login session of the account ends.
+
+    This is the only password reset: the app sends no e-mail, so no reset link
+    can be pointed at a spoofed host.
+    """
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with session_scope() as session:
+        user = get_user_by_name(session, name)
+        if user is None:
+            fail(f"no user called {name!r}")
+        assert user is not None
+        try:
+            change_password(session, user, password)
+        except UserError as error:
+            fail(str(error))
+        user.must_change_password = temporary
+        session.commit()
+        click.echo(f"set the password of {user.username!r}; its sessions were ended")

@@ -12,7 +12,7 @@ import orjson
 from jsonschema import Draft202012Validator
 
 from annotator.exchange.export import schema
-from annotator.names import name_problem, normalise_name
+from annotator.names import clean_name, name_problem, normalise_name
 
 _MESSAGE_MAX = 200
 
@@ -86,6 +86,7 @@ def _semantic_problems(document: dict[str, Any]) -> Iterator[str]:
         labels = {label["name"] for label in project["labels"]}
         yield from _duplicates(project["labels"], "name", f"{where}.labels", "label name")
         yield from _duplicates(project["labels"], "key", f"{where}.labels", "label key")
+        yield from _label_name_problems(project["labels"], f"{where}.labels")
         # Names and aliases: a hand-edited file may use either, as the CSV can.
         sources = {
             normalise_name(name)
@@ -103,6 +104,23 @@ def _duplicates(items: list[dict[str, Any]], field: str, where: str, what: str) 
         if item[field] in seen:
             yield f"{where}[{i}].{field}: {what} {item[field]!r} appears twice"
         seen.add(item[field])
+
+
+def _label_name_problems(labels: list[dict[str, Any]], where: str) -> Iterator[str]:
+    """Label names are identifiers: visible characters only, NFC, no two look alike.
+
+    Labels are matched by their exact name on import, so a decomposed "café" or a
+    name with a zero-width or bidi character would become a second, look-alike label.
+    """
+    seen: dict[str, str] = {}
+    for n, label in enumerate(labels):
+        name, path = label["name"], f"{where}[{n}].name"
+        if problem := name_problem(name, max_length=64):
+            yield f"{path}: label name {problem}"
+        elif name != clean_name(name):
+            yield f"{path}: label name {name!r} must be NFC-normalised, without extra spaces"
+        elif seen.setdefault(normalise_name(name), name) != name:
+            yield f"{path}: label name {name!r} looks the same as {seen[normalise_name(name)]!r}"
 
 
 def _source_problems(sources: list[dict[str, Any]], where: str) -> Iterator[str]:

@@ -31,6 +31,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from annotator.agreement import one_unit_agreement
+from annotator.exchange.export_history import HistoryStream, attach
 from annotator.exchange.snapshot import (
     ArticleStream,
     ProjectMeta,
@@ -108,10 +109,12 @@ class _Snapshot:
         *,
         agreement: bool = False,
         gold_only: bool = False,
+        history: bool = False,
     ) -> None:
         self.session = session
         self.agreement = agreement
         self.gold_only = gold_only
+        self.history = history
         self.started = begin_snapshot(session)
         self.exported_at = iso_utc(datetime.now(UTC))
         self.projects = load_projects(session, project_names)
@@ -156,8 +159,12 @@ def _articles(snapshot: _Snapshot, project: ProjectMeta) -> Iterator[dict[str, A
     # usual case) the per-unit sort by name can be skipped.
     by_id = sorted(users)
     names_follow_ids = by_id == sorted(users, key=users.__getitem__)
+    history = HistoryStream(snapshot.session, project, users) if snapshot.history else None
+    user_ids = {name: user_id for user_id, name in users.items()}
     for article, mention_rows, unit_rows, annotation_rows in stream:
         text = article[7]
+        # Taken for every article, in order, even one the gold-only export skips.
+        events = history.article(article[0]) if history is not None else None
         by_unit: dict[int, list[dict[str, Any]]] = {}
         annotation: dict[str, Any] = {}
         current_id = None
@@ -216,6 +223,8 @@ def _articles(snapshot: _Snapshot, project: ProjectMeta) -> Iterator[dict[str, A
                 units.append(unit)
             if row[16] is not None:
                 unit["gold"]["sources"].append(sources[row[16]])
+        if events is not None:
+            attach(units, events, users, user_ids)
         if snapshot.gold_only:
             # The clean dataset: decided sentences with their gold answer only.
             units = [_gold_unit(u) for u in units if u["gold"] and u["gold"]["label"] is not None]
@@ -243,8 +252,9 @@ def _articles(snapshot: _Snapshot, project: ProjectMeta) -> Iterator[dict[str, A
 def _gold_unit(unit: dict[str, Any]) -> dict[str, Any]:
     """A unit of the gold-only export: where it is, its text and its gold answer."""
     kept = {k: unit[k] for k in ("id", "index", "kind", "start", "end", "text", "gold")}
-    if "agreement" in unit:
-        kept["agreement"] = unit["agreement"]
+    for extra in ("agreement", "gold_history"):
+        if extra in unit:
+            kept[extra] = unit[extra]
     return kept
 
 
@@ -299,13 +309,17 @@ def export_json(
     *,
     agreement: bool = False,
     gold_only: bool = False,
+    history: bool = False,
 ) -> None:
     """Write the JSON export document of all (or the named) projects to ``out``.
 
     ``agreement`` adds each project's agreement summary and every sentence's
-    agreement; ``gold_only`` keeps only decided sentences, without annotations.
+    agreement; ``gold_only`` keeps only decided sentences, without annotations;
+    ``history`` adds every annotation's and every sentence's gold history.
     """
-    snapshot = _Snapshot(session, project_names, agreement=agreement, gold_only=gold_only)
+    snapshot = _Snapshot(
+        session, project_names, agreement=agreement, gold_only=gold_only, history=history
+    )
     sink = _Sink(out)
     try:
         # Each object is encoded whole by orjson, then its closing brace is
@@ -331,10 +345,13 @@ def export_jsonl(
     *,
     agreement: bool = False,
     gold_only: bool = False,
+    history: bool = False,
 ) -> None:
     """Write the export as JSON lines: a header, then per project its line and its articles
-    (``agreement`` and ``gold_only`` as for ``export_json``)."""
-    snapshot = _Snapshot(session, project_names, agreement=agreement, gold_only=gold_only)
+    (``agreement``, ``gold_only`` and ``history`` as for ``export_json``)."""
+    snapshot = _Snapshot(
+        session, project_names, agreement=agreement, gold_only=gold_only, history=history
+    )
     sink = _Sink(out)
     try:
         sink.write(orjson.dumps({"record": "header", **snapshot.header()}) + b"\n")

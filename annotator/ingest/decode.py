@@ -26,6 +26,14 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Line-like controls become newlines rather than vanish, so words stay apart.
 _LINE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\x85": "\n", "\u2028": "\n"})
+# Invisible format characters (zero-width, bidi controls, soft hyphen): kept as
+# data, but a text made of nothing else is as empty as one of spaces.
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+# Lone surrogates decode from JSON escapes ("\\ud800") but are not storable text:
+# UTF-8 (SQLite, PostgreSQL, every export) cannot encode them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def decode_bytes(data: bytes, *, max_bytes: int | None = None) -> str:
@@ -58,8 +66,17 @@ def decode_bytes(data: bytes, *, max_bytes: int | None = None) -> str:
         ) from None
 
 
-def normalise_text(text: str) -> str:
-    """Canonicalise line ends, drop control characters, apply NFC; refuse empty text."""
+def normalise_text(text: str, *, allow_empty: bool = False) -> str:
+    """Canonicalise line ends, drop control characters, apply NFC; refuse empty text.
+
+    ``allow_empty`` is for optional metadata (a title), where nothing left is fine.
+    """
+    surrogate = _SURROGATE.search(text)
+    if surrogate:
+        raise IngestError(
+            f"not valid Unicode text: a lone surrogate U+{ord(surrogate.group()):04X} "
+            f"at character {surrogate.start()}"
+        )
     # Line ends first: every later step (and every offset) sees only \n.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
@@ -71,6 +88,6 @@ def normalise_text(text: str) -> str:
     # Policy: NFC once, here, before any offset exists, so composed and decomposed
     # input ("café") give the same canonical text and the same offsets.
     text = unicodedata.normalize("NFC", text)
-    if not text.strip():
+    if not allow_empty and not _INVISIBLE.sub("", text).strip():
         raise IngestError("article is empty")
     return text

@@ -21,6 +21,13 @@ TEXT_EXTENSIONS = (".txt", ".text", ".md")
 HTML_EXTENSIONS = (".html", ".htm")
 _JSON_FIELDS = ("text", "title", "url", "published", "byline", "credits")
 _LINE_BREAK = re.compile(r"\s*\n\s*")
+# Widths of the article's metadata columns (models.Article). Ingest keeps to them so
+# that no database refuses a parsed article: metadata the user gave is refused when
+# longer, metadata found in a page is shortened (a URL is dropped).
+TITLE_MAX = 1000
+BYLINE_MAX = 1000
+DATELINE_MAX = 200
+URL_MAX = 2000
 _URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
 
 
@@ -120,10 +127,7 @@ def _clean_field(value: str | None) -> str | None:
     """A metadata string on one line, normalised like the text; None when blank."""
     if value is None:
         return None
-    try:
-        value = normalise_text(value)
-    except IngestError:
-        return None
+    value = normalise_text(value, allow_empty=True)
     return _LINE_BREAK.sub(" ", value).strip() or None
 
 
@@ -134,6 +138,7 @@ def check_url(url: str | None) -> str | None:
         return None
     if not _URL.fullmatch(url):
         raise IngestError("url must start with http:// or https://")
+    _check_length("url", url, URL_MAX)
     return url
 
 
@@ -151,7 +156,13 @@ def build_article(
     if published is not None and published.strip():
         iso = parse_date(published)
         if iso is None:
-            raise IngestError(f"published must be a date like 2014-11-14, not {published!r}")
+            shown = published if len(published) <= 40 else published[:39] + "…"
+            raise IngestError(f"published must be a date like 2014-11-14, not {shown!r}")
+    given_byline = _clean_field(byline)
+    if title is not None:
+        _check_length("title", title, TITLE_MAX)
+    if given_byline is not None:
+        _check_length("byline", given_byline, BYLINE_MAX)
     all_credits: list[str] = []
     for name in [*(credits or []), *ex.credits]:
         name = _clean_field(name) or ""
@@ -182,16 +193,34 @@ def build_article(
         pos += len(body)
     if not any(u.kind == "sentence" for u in units):
         raise IngestError("no article text left after removing navigation and page furniture")
+    if url is not None:
+        found_url = check_url(url)
+    else:
+        # A page's own URL that is odd or too long is left out, not refused.
+        found_url = check_url(ex.url) if _safe(ex.url) and len(ex.url or "") <= URL_MAX else None
     return ParsedArticle(
         text="\n\n".join(parts),
         units=units,
-        title=title,
-        byline=_clean_field(byline) or ex.byline,
-        dateline=ex.dateline,
+        title=_shorten(title, TITLE_MAX),
+        byline=given_byline or _shorten(ex.byline, BYLINE_MAX),
+        dateline=_shorten(ex.dateline, DATELINE_MAX),
         published=iso or ex.published,
-        url=check_url(url) if url is not None else check_url(ex.url) if _safe(ex.url) else None,
+        url=found_url,
         credits=all_credits,
     )
+
+
+def _check_length(what: str, value: str, limit: int) -> None:
+    """Refuse metadata the user gave that is longer than its column."""
+    if len(value) > limit:
+        raise IngestError(f"{what} must be at most {limit:,} characters, not {len(value):,}")
+
+
+def _shorten(value: str | None, limit: int) -> str | None:
+    """Metadata found in the text, cut to its column with an ellipsis."""
+    if value is None or len(value) <= limit:
+        return value
+    return value[: limit - 1].rstrip() + "…"
 
 
 def _safe(url: str | None) -> bool:

@@ -15,7 +15,6 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
-from annotator.access import REVIEW_ROLES
 from annotator.agreement_cache import cached_summary
 from annotator.charts import Bar, bars, heatmap
 from annotator.db import get_session
@@ -23,9 +22,10 @@ from annotator.forms_sources import ID_MAX
 from annotator.models import NAME_MAX, Article
 from annotator.overview import annotator_progress
 from annotator.project_agreement import project_agreement
+from annotator.ratings_cache import load_ratings_cached
 from annotator.suggestion_eval import evaluate_project
-from annotator.views.loaders import get_project_or_404
-from annotator.web import require_user, roles_required
+from annotator.views.loaders import get_project_or_404, require_reviewer
+from annotator.web import login_required, require_user
 
 bp = Blueprint("agreement", __name__)
 # Above this many articles the filter is a number field, not a drop-down.
@@ -34,24 +34,29 @@ REVIEW_ENDPOINT = "review.queue"
 
 
 @bp.get("/projects/<int:project_id>/agreement")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def dashboard(project_id: int) -> ResponseReturnValue:
     """Agreement figures, their interpretation and charts, filtered by article and annotator."""
     if project_id > ID_MAX:
         abort(404)
     session = get_session()
-    project = get_project_or_404(session, project_id, require_user())
+    # The project first: a non-member gets 404 (as for a missing one), a member
+    # who may not review 403.
+    user = require_user()
+    project = get_project_or_404(session, project_id, user)
+    require_reviewer(user)
     article_id = request.args.get("article", type=int)
     if article_id is not None and not 1 <= article_id <= ID_MAX:
         article_id = None
     annotator = (request.args.get("annotator") or "").strip()[:NAME_MAX] or None
     filters = {"article": article_id, "annotator": annotator}
+    cache_dir = Path(current_app.instance_path) / "cache"
     summary, _ = cached_summary(
         session,
         project.id,
         filters,
-        lambda: _figures(session, project.id, article_id, annotator),
-        Path(current_app.instance_path) / "cache",
+        lambda: _figures(session, project.id, article_id, annotator, cache_dir),
+        cache_dir,
     )
     names = {row["annotator"] for row in summary["annotators"]} | ({annotator} - {None})
     return render_template(
@@ -70,10 +75,15 @@ def dashboard(project_id: int) -> ResponseReturnValue:
 
 
 def _figures(
-    session: Any, project_id: int, article_id: int | None, annotator: str | None
+    session: Any, project_id: int, article_id: int | None, annotator: str | None, cache_dir: Path
 ) -> dict[str, Any]:
     """The agreement summary, plus (unfiltered) how the suggestions fare against gold."""
-    summary = project_agreement(session, project_id, article_id=article_id, annotator=annotator)
+    # The whole project's ratings come from the column cache, brought up to date
+    # with the history since; one article's are few enough to load directly.
+    data = load_ratings_cached(session, project_id, cache_dir) if article_id is None else None
+    summary = project_agreement(
+        session, project_id, article_id=article_id, annotator=annotator, data=data
+    )
     if article_id is None and annotator is None:
         summary["suggestion_quality"] = evaluate_project(session, project_id).figures()
     return summary

@@ -68,10 +68,12 @@ def units_markup(units: list[dict[str, Any]], title: str) -> Markup:
     parts = []
     for unit in units:
         kind = unit["kind"]
+        # dir="auto" isolates each unit's direction in the HTML itself (before the
+        # script runs): RTL text or a stray U+202E cannot reorder its neighbours.
         if kind == "sentence":
-            parts.append(f"<li>{escape(unit['text'])}</li>")
+            parts.append(f'<li dir="auto">{escape(unit["text"])}</li>')
         elif not (kind == "title" and unit["text"] == title):
-            parts.append(f'<li class="ctx {escape(kind)}">{escape(unit["text"])}</li>')
+            parts.append(f'<li class="ctx {escape(kind)}" dir="auto">{escape(unit["text"])}</li>')
     return Markup("\n".join(parts))
 
 

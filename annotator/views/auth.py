@@ -2,17 +2,50 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
-from werkzeug.wrappers import Response
+import math
 
-from annotator.auth import authenticate, change_password, end_login_session, start_login_session
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import Field
+
+from annotator.auth import attempt_login, change_password, end_login_session, start_login_session
 from annotator.db import get_session
 from annotator.forms import LoginForm, PasswordChangeForm
-from annotator.users import check_password
+from annotator.login_limits import Limits
 from annotator.web import SESSION_TOKEN_KEY, current_user, login_required, safe_next
 
 bp = Blueprint("auth", __name__)
 LOGIN_FAILED = "Unknown username or wrong password."
+# The same for a known and an unknown name: unknown names are counted too.
+TOO_MANY = "Too many failed logins for this account or from this address. Try again in {wait}."
+
+
+def _client_address() -> str | None:
+    # The TCP peer, or what the configured number of proxies (PROXY_FIX_X_FOR)
+    # say it was; never a header the client chose by itself.
+    return request.remote_addr
+
+
+def _too_many(template: str, form: FlaskForm, field: Field, retry_after: int) -> Response:
+    """429 with the form, the reason and a Retry-After header."""
+    minutes = math.ceil(retry_after / 60)
+    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    field.errors = [TOO_MANY.format(wait=wait)]
+    response = make_response(render_template(template, form=form), 429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -22,7 +55,16 @@ def login() -> str | Response:
     target = safe_next(request.args.get("next")) or url_for("main.index")
     if form.validate_on_submit():
         db = get_session()
-        user = authenticate(db, form.username.data or "", form.password.data or "")
+        result = attempt_login(
+            db,
+            form.username.data or "",
+            form.password.data or "",
+            _client_address(),
+            limits=Limits.from_config(current_app.config),
+        )
+        if result.retry_after:
+            return _too_many("login.html", form, form.password, result.retry_after)
+        user = result.user
         if user is None:
             # One message for both cases: do not tell which usernames exist.
             form.password.errors = [LOGIN_FAILED]
@@ -64,10 +106,21 @@ def password() -> str | Response:
     assert user is not None
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        if not check_password(user, form.current.data or ""):
+        db = get_session()
+        # A stolen session must not become a way to guess the password: the
+        # current one is checked behind the same limits as a login.
+        result = attempt_login(
+            db,
+            user.username,
+            form.current.data or "",
+            _client_address(),
+            limits=Limits.from_config(current_app.config),
+        )
+        if result.retry_after:
+            return _too_many("password.html", form, form.current, result.retry_after)
+        if result.user is None or result.user.id != user.id:
             form.current.errors = ["That is not your current password."]
         else:
-            db = get_session()
             change_password(db, user, form.new.data or "")
             token = start_login_session(db, user)
             db.commit()

@@ -28,7 +28,7 @@ from annotator.assignments import (
     project_assignments,
     set_article_annotators,
 )
-from annotator.db import get_session
+from annotator.db import get_session, writes_late
 from annotator.downloads import EXPORT_FORMATS, export_response
 from annotator.forms_projects import (
     ActionForm,
@@ -37,6 +37,7 @@ from annotator.forms_projects import (
     MemberForm,
     SettingsForm,
 )
+from annotator.importer import upload_origin
 from annotator.ingest import IngestError
 from annotator.memberships import (
     MembershipError,
@@ -78,7 +79,9 @@ def _too_large(_error: RequestEntityTooLarge) -> Response:
     """Say which limit the upload or pasted text went over, and what to do instead."""
     config = current_app.config
     body_limit = config.get("MAX_CONTENT_LENGTH") or 0
-    if body_limit and (request.content_length or 0) > body_limit:
+    # A chunked body has no Content-Length: only the body limit can have stopped it.
+    length = request.content_length
+    if body_limit and (length is None or length > body_limit):
         message = (
             f"The upload is larger than the server accepts ({_size(body_limit)} per request). "
             "Split the file into smaller files and import them one by one, or use "
@@ -127,12 +130,18 @@ def _render_show(project: Project, import_form: ImportForm | None, status: int =
 
 
 @bp.post("/<int:project_id>/import")
+@writes_late  # parses before it takes SQLite's write lock (project_settings.import_*)
 @login_required
 def import_articles(project_id: int) -> ResponseReturnValue:
     """Import pasted text or one uploaded file in one transaction; report what was stored."""
     project = _reviewer_project(project_id)
     session = get_session()
     form = ImportForm()
+    field_limit = current_app.config.get("MAX_FORM_MEMORY_SIZE")
+    if field_limit and len((form.text.data or "").encode()) > field_limit:
+        # Werkzeug caps multipart fields at MAX_FORM_MEMORY_SIZE but not urlencoded
+        # ones; pasted text gets the same limit however the form was encoded.
+        raise RequestEntityTooLarge()
     if not form.validate_on_submit():
         return _render_show(project, form, 400)
     limit = int(current_app.config["IMPORT_MAX_BYTES"])
@@ -144,9 +153,10 @@ def import_articles(project_id: int) -> ResponseReturnValue:
             data = upload.stream.read(limit + 1)
             if len(data) > limit:
                 raise IngestError(f"the file is larger than the import limit of {_size(limit)}")
-            results = import_upload(
-                session, project.id, data, upload.filename or "", max_bytes=limit
-            )
+            # The client's file name is recorded as text (its base name), never used
+            # as a path: uploads are parsed in memory and not stored as files.
+            origin = upload_origin(upload.filename or "")
+            results = import_upload(session, project.id, data, origin, max_bytes=limit)
         session.commit()
     except IngestError as error:
         session.rollback()

@@ -32,7 +32,7 @@ from annotator.forms_review import (
     QueueForm,
     ThresholdForm,
 )
-from annotator.models import Article, Project, Unit
+from annotator.models import Article, Project
 from annotator.review import (
     ID_MAX,
     AnswerChanged,
@@ -57,7 +57,7 @@ from annotator.review_decisions import (
     unanimous_candidates,
     unanimous_threshold,
 )
-from annotator.views.loaders import get_project_or_404, require_reviewer
+from annotator.views.loaders import get_project_or_404, get_unit_or_404, require_reviewer
 from annotator.web import login_required, require_user, roles_required
 
 bp = Blueprint("review", __name__)
@@ -86,17 +86,11 @@ def _reviewer_project(project_id: int) -> Project:
 
 def _unit_project(unit_id: int) -> Project:
     """The project of a sentence, with the same rules as ``_reviewer_project``."""
-    project_id = (
-        get_session().scalar(
-            select(Article.project_id)
-            .join(Unit, Unit.article_id == Article.id)
-            .where(Unit.id == unit_id, Unit.kind == "sentence")
-        )
-        if unit_id <= ID_MAX
-        else None
-    )
-    if project_id is None:
+    if unit_id > ID_MAX:
         abort(404)
+    # The unit and the right to open it in one query: another project's sentence
+    # costs what a missing one does.
+    _, project_id = get_unit_or_404(get_session(), unit_id, require_user())
     return _reviewer_project(project_id)
 
 

@@ -8,7 +8,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
-from annotator.access import REVIEW_ROLES
 from annotator.db import get_session
 from annotator.forms_sources import ID_MAX, MergeNextForm, SplitForm
 from annotator.models import Annotation, Article, Unit
@@ -20,8 +19,8 @@ from annotator.segmentation import (
     merge_with_next,
     split_unit,
 )
-from annotator.views.loaders import get_article_or_404
-from annotator.web import require_user, roles_required
+from annotator.views.loaders import get_article_or_404, require_reviewer
+from annotator.web import login_required, require_user
 
 bp = Blueprint("segmentation", __name__)
 # Units per page: long articles (thousands of sentences) stay quick to render.
@@ -29,9 +28,13 @@ PER_PAGE = 200
 
 
 def _article(article_id: int) -> Article:
+    """The article (404 unless the user may open it) if the user reviews (403 otherwise)."""
     if article_id > ID_MAX:
         abort(404)
-    return get_article_or_404(get_session(), article_id, require_user())
+    user = require_user()
+    article = get_article_or_404(get_session(), article_id, user)
+    require_reviewer(user)
+    return article
 
 
 def _page(
@@ -76,7 +79,7 @@ def _page_number() -> int:
 
 
 @bp.get("/articles/<int:article_id>/segments")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def edit(article_id: int) -> ResponseReturnValue:
     """The article's units in order, with split and merge controls on every sentence."""
     return _page(_article(article_id), _page_number())
@@ -116,7 +119,7 @@ def _refused(article: Article, unit_id: int, error: SegmentationError) -> Respon
 
 
 @bp.post("/articles/<int:article_id>/segments/<int:unit_id>/split")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def split(article_id: int, unit_id: int) -> ResponseReturnValue:
     """Split a sentence before the given character (counted from the sentence's start)."""
     article = _article(article_id)
@@ -140,7 +143,7 @@ def split(article_id: int, unit_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/articles/<int:article_id>/segments/<int:unit_id>/merge")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def merge(article_id: int, unit_id: int) -> ResponseReturnValue:
     """Merge a sentence with the next one."""
     article = _article(article_id)

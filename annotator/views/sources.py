@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from annotator.access import REVIEW_ROLES, visible_projects
+from annotator.access import visible_projects
 from annotator.db import get_session
 from annotator.forms_sources import (
     ID_MAX,
@@ -30,8 +30,8 @@ from annotator.source_edits import (
     update_source,
 )
 from annotator.source_usage import registry_page, source_citations, usage_counts
-from annotator.views.loaders import get_project_or_404
-from annotator.web import require_user, roles_required
+from annotator.views.loaders import get_project_or_404, get_source_or_404, require_reviewer
+from annotator.web import login_required, require_user
 
 bp = Blueprint("sources", __name__)
 PER_PAGE = 50
@@ -40,7 +40,7 @@ CHOICES_MAX = 2000
 
 
 @bp.get("/sources")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def registry() -> ResponseReturnValue:
     """A project's registry, filtered, sorted and paginated."""
     session, user = get_session(), require_user()
@@ -48,11 +48,13 @@ def registry() -> ResponseReturnValue:
     valid = form.validate()
     if form.project.errors:
         abort(404)
-    projects = session.scalars(visible_projects(user).order_by(Project.name)).all()
-    project: Project | None
+    project: Project | None = None
     if form.project.data is not None:
+        # The project first: another project's registry is 404, as a missing one.
         project = get_project_or_404(session, form.project.data, user)
-    else:
+    require_reviewer(user)
+    projects = session.scalars(visible_projects(user).order_by(Project.name)).all()
+    if project is None:
         project = projects[0] if projects else None
     if project is None:
         return render_template("sources/registry.html", form=form, project=None, projects=[])
@@ -79,12 +81,12 @@ def registry() -> ResponseReturnValue:
 
 
 def _load(source_id: int) -> Source:
-    """The source if the user may see its project, else 404."""
-    session = get_session()
-    source = session.get(Source, source_id) if source_id <= ID_MAX else None
-    if source is None:
+    """The source if the user may see its project (else 404) and reviews (else 403)."""
+    user = require_user()
+    if source_id > ID_MAX:
         abort(404)
-    get_project_or_404(session, source.project_id, require_user())
+    source = get_source_or_404(get_session(), source_id, user)
+    require_reviewer(user)
     return source
 
 
@@ -120,7 +122,7 @@ def _detail(source: Source, status: int = 200, **forms: Any) -> ResponseReturnVa
 
 
 @bp.get("/sources/<int:source_id>")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def detail(source_id: int) -> ResponseReturnValue:
     """One source: its names, where it is cited, and the forms to curate it."""
     return _detail(_load(source_id))
@@ -139,7 +141,7 @@ def _refused(source: Source, form_name: str, form: Any, field: str, error: str) 
 
 
 @bp.post("/sources/<int:source_id>/rename")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def rename(source_id: int) -> ResponseReturnValue:
     """Rename the source; the old name becomes an alias."""
     source = _load(source_id)
@@ -155,7 +157,7 @@ def rename(source_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/sources/<int:source_id>/details")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def details(source_id: int) -> ResponseReturnValue:
     """Change the kind and description."""
     source = _load(source_id)
@@ -172,7 +174,7 @@ def details(source_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/sources/<int:source_id>/aliases")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def alias_add(source_id: int) -> ResponseReturnValue:
     """Add an alias."""
     source = _load(source_id)
@@ -187,7 +189,7 @@ def alias_add(source_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/sources/<int:source_id>/aliases/remove")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def alias_remove(source_id: int) -> ResponseReturnValue:
     """Remove an alias of this source (404 for anyone else's)."""
     source = _load(source_id)
@@ -202,7 +204,7 @@ def alias_remove(source_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/sources/<int:source_id>/merge")
-@roles_required(*REVIEW_ROLES)
+@login_required
 def merge(source_id: int) -> ResponseReturnValue:
     """Merge this source into another one of the project, chosen by name or alias."""
     session, user = get_session(), require_user()

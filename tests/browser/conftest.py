@@ -11,6 +11,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,11 +53,29 @@ class LiveServer:
         return app_session(self.app)
 
 
-def _start(app: Flask) -> tuple[Any, threading.Thread]:
+@contextmanager
+def serving(
+    app: Flask, project_id: int, article_id: int, extra: dict[str, Any] | None = None
+) -> Iterator[LiveServer]:
+    """Serve ``app`` on a free port of 127.0.0.1 until the block ends."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    return server, thread
+    try:
+        yield LiveServer(
+            f"http://127.0.0.1:{server.server_port}", app, project_id, article_id, extra or {}
+        )
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+        get_database(app).engine.dispose()
+
+
+def serve_world(app: Flask, world: dict[str, Any]) -> Iterator[LiveServer]:
+    """Serve a test world (tests/*_world.py: ``project``, ``article`` and more)."""
+    with serving(app, world["project"], world["article"], world) as server:
+        yield server
 
 
 @pytest.fixture
@@ -87,14 +106,8 @@ def live_server(live_app: Flask) -> Iterator[LiveServer]:
         s.commit()
         [result] = import_file(s, project, seed)
         project_id, article_id = project.id, result.article_id
-    server, thread = _start(live_app)
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", live_app, project_id, article_id)
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-        get_database(live_app).engine.dispose()
+    with serving(live_app, project_id, article_id) as server:
+        yield server
 
 
 def serve_article(live_app: Flask, text: str, setup: Any = None) -> Iterator[LiveServer]:
@@ -109,16 +122,8 @@ def serve_article(live_app: Flask, text: str, setup: Any = None) -> Iterator[Liv
         [result] = store_articles(s, project.id, [(parse_text(text), None)])
         s.commit()
         project_id, article_id = project.id, result.article_id
-    server, thread = _start(live_app)
-    try:
-        yield LiveServer(
-            f"http://127.0.0.1:{server.server_port}", live_app, project_id, article_id, extra
-        )
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-        get_database(live_app).engine.dispose()
+    with serving(live_app, project_id, article_id, extra) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

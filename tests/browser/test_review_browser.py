@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from annotator.db import get_database
 from annotator.models import Gold, GoldEvent, GoldSource, User
 from tests import review_world
-from tests.browser.conftest import LiveServer, log_in
+from tests.browser.conftest import LiveServer, log_in, serve_world
 from tests.helpers import app_session
 
 expect: Any = pytest.importorskip("playwright.sync_api").expect
@@ -25,22 +22,7 @@ def review_server(live_app: Flask) -> Iterator[LiveServer]:
     """The review test project (tests/review_world.py) served on a free port."""
     with app_session(live_app) as session:
         world = review_world.build(session)
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(
-            f"http://127.0.0.1:{server.server_port}",
-            live_app,
-            world["project"],
-            world["article"],
-            world,
-        )
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-        get_database(live_app).engine.dispose()
+    yield from serve_world(live_app, world)
 
 
 def test_keyboard_adjudication(context: Any, review_server: LiveServer) -> None:
