@@ -387,6 +387,9 @@ def save_annotation(session: Session, unit_id: int, user: User, request: SaveReq
     if label_id is None:
         raise InvalidAnnotation("label", f"{request.label!r} is not a label of this project")
     found: dict[int, dict[str, Any]] = {}
+    if not all(1 <= s <= MAX_ID for s in request.sources):
+        # No such source can exist, and PostgreSQL would overflow binding it.
+        raise InvalidAnnotation("sources", "every source must belong to this project")
     if request.sources:
         for sid, name, kind in session.execute(
             _SOURCES, {"project_id": project_id, "ids": list(request.sources)}
