@@ -142,15 +142,22 @@ def many_sentences(n: int, tag: str = "") -> str:
 
 @contextmanager
 def statements(app: Flask) -> Iterator[dict[str, int]]:
-    """Count SQL statements and commits on the app's engine inside the block."""
+    """Count SQL statements and writing commits on the app's engine inside the block."""
     engine = get_database(app).engine
+    # "commits" counts transactions that wrote: an import may first end the request's
+    # read-only transaction (it parses before taking the write lock, begin_write).
     seen = {"statements": 0, "commits": 0}
+    wrote = [False]
 
-    def on_execute(*_args: object) -> None:
+    def on_execute(_connection: object, clause: object, *_args: object) -> None:
         seen["statements"] += 1
+        if str(clause).lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            wrote[0] = True
 
     def on_commit(*_args: object) -> None:
-        seen["commits"] += 1
+        if wrote[0]:
+            seen["commits"] += 1
+        wrote[0] = False
 
     event.listen(engine, "before_execute", on_execute)
     event.listen(engine, "commit", on_commit)
