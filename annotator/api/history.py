@@ -13,7 +13,7 @@ from flask import abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from annotator.api import bp
-from annotator.api.openapi import error_responses
+from annotator.api.openapi import INVALID_FIELD_SCHEMA, error_responses, query_parameter
 from annotator.audit import (
     ACTIONS,
     ID_MAX,
@@ -124,26 +124,8 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             },
         },
     },
-    "HistoryInvalid": {
-        "type": "object",
-        "required": ["error", "message", "field"],
-        "properties": {
-            "error": {"const": "invalid"},
-            "message": {"type": "string"},
-            "field": {"type": "string"},
-        },
-    },
+    "HistoryInvalid": INVALID_FIELD_SCHEMA,
 }
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema,
-        "description": description,
-    }
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -151,7 +133,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 _ID = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
-_CURSOR = _query("cursor", {"type": "string"}, "next_cursor of the previous page")
+_CURSOR = query_parameter("cursor", {"type": "string"}, "next_cursor of the previous page")
 _RESPONSES = {
     "200": _json(_ref("HistoryPage"), "A page of the history"),
     **error_responses(401, 403, 404),
@@ -168,7 +150,7 @@ OPENAPI_PATHS: dict[str, Any] = {
             "parameters": [
                 {"name": "unit_id", "in": "path", "required": True, "schema": _ID},
                 _CURSOR,
-                _query(
+                query_parameter(
                     "limit",
                     {"type": "integer", "minimum": 1, "maximum": PAGE_MAX},
                     f"default {UNIT_PAGE}",
@@ -186,14 +168,18 @@ OPENAPI_PATHS: dict[str, Any] = {
             "operationId": "getProjectHistory",
             "parameters": [
                 {"name": "project_id", "in": "path", "required": True, "schema": _ID},
-                _query("article", _ID, "one article of the project"),
-                _query("annotator", {"type": "string"}, "events of this user's annotations"),
-                _query("kind", {"enum": list(KINDS)}, "annotation or gold events only"),
-                _query("action", {"type": "string"}, "actions, comma-separated"),
-                _query("since", {"type": "string", "format": "date"}, "from this day (UTC)"),
-                _query("until", {"type": "string", "format": "date"}, "to this day (UTC)"),
+                query_parameter("article", _ID, "one article of the project"),
+                query_parameter(
+                    "annotator", {"type": "string"}, "events of this user's annotations"
+                ),
+                query_parameter("kind", {"enum": list(KINDS)}, "annotation or gold events only"),
+                query_parameter("action", {"type": "string"}, "actions, comma-separated"),
+                query_parameter(
+                    "since", {"type": "string", "format": "date"}, "from this day (UTC)"
+                ),
+                query_parameter("until", {"type": "string", "format": "date"}, "to this day (UTC)"),
                 _CURSOR,
-                _query(
+                query_parameter(
                     "limit", {"type": "integer", "minimum": 1, "maximum": PAGE_MAX}, "default 50"
                 ),
             ],

@@ -38,6 +38,29 @@ def error_responses(*codes: int) -> dict[str, Any]:
     }
 
 
+# A 422 that names the field it refuses (review and history filters).
+INVALID_FIELD_SCHEMA = {
+    "type": "object",
+    "required": ["error", "message", "field"],
+    "properties": {
+        "error": {"const": "invalid"},
+        "message": {"type": "string"},
+        "field": {"type": "string"},
+    },
+}
+
+
+def query_parameter(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """An optional query-string parameter of an operation."""
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
 def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
     from annotator.api import annotations, history, me, projects, review, segmentation, sources

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from annotator.api import bp
 from annotator.api.body import BadBody, json_body
-from annotator.api.openapi import error_responses
+from annotator.api.openapi import INVALID_FIELD_SCHEMA, error_responses, query_parameter
 from annotator.db import get_session
 from annotator.exchange.times import iso_utc
 from annotator.models import ERROR_CATEGORIES, Article
@@ -164,26 +164,8 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "outcome": {"enum": ["created", "updated", "unchanged"]},
         },
     },
-    "ReviewInvalid": {
-        "type": "object",
-        "required": ["error", "message", "field"],
-        "properties": {
-            "error": {"const": "invalid"},
-            "message": {"type": "string"},
-            "field": {"type": "string"},
-        },
-    },
+    "ReviewInvalid": INVALID_FIELD_SCHEMA,
 }
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema,
-        "description": description,
-    }
 
 
 _ID = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
@@ -199,17 +181,21 @@ OPENAPI_PATHS: dict[str, Any] = {
             "operationId": "getReviewQueue",
             "parameters": [
                 {"name": "project_id", "in": "path", "required": True, "schema": _ID},
-                _query("pair", {"type": "string"}, "two label names: a,b"),
-                _query("sources", {"type": "boolean"}, "only where ordered sources disagree"),
-                _query("article", _ID, "one article of the project"),
-                _query("annotator", {"type": "string"}, "sentences this annotator labelled"),
-                _query("status", {"enum": list(STATUSES)}, "open, decided or all"),
-                _query(
+                query_parameter("pair", {"type": "string"}, "two label names: a,b"),
+                query_parameter(
+                    "sources", {"type": "boolean"}, "only where ordered sources disagree"
+                ),
+                query_parameter("article", _ID, "one article of the project"),
+                query_parameter(
+                    "annotator", {"type": "string"}, "sentences this annotator labelled"
+                ),
+                query_parameter("status", {"enum": list(STATUSES)}, "open, decided or all"),
+                query_parameter(
                     "limit",
                     {"type": "integer", "minimum": 0, "maximum": LIMIT_MAX},
                     f"default {LIMIT_DEFAULT}",
                 ),
-                _query("offset", {"type": "integer", "minimum": 0}, "default 0"),
+                query_parameter("offset", {"type": "integer", "minimum": 0}, "default 0"),
             ],
             "responses": {
                 "200": _json(_ref("ReviewQueue"), "A page of the queue"),
