@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
 from annotator.schema import alembic_config, head_revision
@@ -81,6 +80,8 @@ def sqlite_file(url: URL, command: str, tool: str) -> Path:
 
 def known_revisions() -> set[str]:
     """Every migration revision shipped with this version of annotator."""
+    from alembic.script import ScriptDirectory  # only when restoring (start-up cost)
+
     script = ScriptDirectory.from_config(alembic_config())
     return {revision.revision for revision in script.walk_revisions()}
 
