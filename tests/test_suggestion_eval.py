@@ -10,12 +10,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from annotator.exchange.apply import upsert_annotation
 from annotator.exchange.gold import upsert_gold
-from annotator.models import Unit
+from annotator.models import Source, Unit
 from annotator.projects import label_ids
-from annotator.suggestion_eval import Case, evaluate
-from tests.helpers import add_article, add_project, app_session
+from annotator.ratings_cache import load_ratings_cached
+from annotator.suggestion_eval import Case, evaluate, evaluate_project, evaluate_references
+from tests.helpers import add_article, add_project, add_user, app_session
 
 LABELS = ["reported_fact", "quote", "speculation", "unclear"]
 DEVSET = Path(__file__).resolve().parent / "data" / "devset"
@@ -87,3 +90,36 @@ def test_cli_without_gold_says_so(app: Flask, runner: FlaskCliRunner) -> None:
         session.commit()
     result = runner.invoke(args=["suggestions-eval"])
     assert result.exit_code == 1 and "no gold answers yet" in result.output
+
+
+def test_figures_from_loaded_references_equal_the_database_path(
+    session: Session, tmp_path: Path
+) -> None:
+    """The dashboard's path (gold and suggestions from the ratings cache) agrees with
+    ``evaluate_project``, including gold on a sentence nobody annotated."""
+    project = add_project(session, "refs")
+    article = add_article(
+        session,
+        project,
+        "Talks\n\nThe minister said the talks would resume, the agency KCNA reported. "
+        "Prices rose by 4 percent. Analysts believe the deal could collapse. "
+        '"We will not accept it," Koh Yu-hwan said.',
+    )
+    labels = label_ids(session, project.id)
+    units = session.scalars(
+        select(Unit).where(Unit.article_id == article.id, Unit.kind == "sentence")
+    ).all()
+    kcna = session.scalar(select(Source.id).where(Source.name == "KCNA"))
+    golds = ["reported_fact", "speculation", "speculation", "quote"]
+    for unit, label in zip(units, golds, strict=True):
+        sources = [kcna] if label == "reported_fact" and kcna else []
+        upsert_gold(session, unit.id, labels[label], sources, "adjudicated", None, "")
+    annotator = add_user(session, "ann1", project=project)
+    upsert_annotation(
+        session, units[0].id, annotator.id, labels["quote"], [], "", annotator.id, "create"
+    )
+    session.commit()
+    data = load_ratings_cached(session, project.id, tmp_path)
+    fast = evaluate_references(data.gold, data.suggestions, data.labels).figures()
+    assert fast == evaluate_project(session, project.id).figures()
+    assert fast["n_units"] == 4

@@ -23,7 +23,7 @@ from annotator.models import NAME_MAX, Article
 from annotator.overview import annotator_progress
 from annotator.project_agreement import project_agreement
 from annotator.ratings_cache import load_ratings_cached
-from annotator.suggestion_eval import evaluate_project
+from annotator.suggestion_eval import evaluate_references
 from annotator.views.loaders import get_project_or_404, require_reviewer
 from annotator.web import login_required, require_user
 
@@ -84,8 +84,10 @@ def _figures(
     summary = project_agreement(
         session, project_id, article_id=article_id, annotator=annotator, data=data
     )
-    if article_id is None and annotator is None:
-        summary["suggestion_quality"] = evaluate_project(session, project_id).figures()
+    if data is not None and annotator is None:
+        # The cached ratings hold every sentence's suggestion and the gold answers.
+        quality = evaluate_references(data.gold, data.suggestions, data.labels)
+        summary["suggestion_quality"] = quality.figures()
     return summary
 
 
