@@ -292,7 +292,8 @@ def serve(
         big = built["200"]
         app = "annotator:create_app()"
     else:
-        url = url or f"sqlite:///{instance / 'ceiling.db'}"
+        # Its own database: its tables are not annotator's (the app would refuse them).
+        url = args.ceiling_database_url or f"sqlite:///{instance / 'ceiling.db'}"
         articles = [(n + 1, ids) for n, ids in enumerate(build_ceiling(url, users))]
         app = "bench.ceiling_app:create_app()"
     port = free_port()
@@ -313,6 +314,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="gthread threads per worker")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--ceiling-database-url", default=None, help="the ceiling's (default: SQLite file)"
+    )
     parser.add_argument(
         "--target",
         choices=("app", "ceiling", "both"),

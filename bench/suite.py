@@ -122,6 +122,9 @@ def main() -> int:
             run("ingest.py", ["--runs", runs, *sizes, *url_args], report)
         if "annotate" in only:
             url_args, _ = database("annotate", keep=False)
+            if args.database_url:
+                ceiling, _ = database("ceiling", keep=False)
+                url_args += ["--ceiling-database-url", ceiling[1]]
             duration = "2" if args.quick else "5"
             run(
                 "annotate.py",
