@@ -254,6 +254,19 @@ def build(url: str, *, realistic: bool = False) -> None:
         # Fresh bulk-loaded tables have no statistics; the planner needs them.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
             db.exec_driver_sql("ANALYZE")
+            # Rows were inserted with explicit ids: move each id sequence past them,
+            # or the next row the app inserts (a user, a save) collides.
+            sequences = db.exec_driver_sql(
+                "SELECT table_name, column_name, pg_get_serial_sequence(table_name, column_name)"
+                " FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND (column_default LIKE 'nextval%%' OR is_identity = 'YES')"
+            ).all()
+            for table, column, sequence in sequences:
+                if sequence:
+                    db.exec_driver_sql(
+                        f"SELECT setval('{sequence}', "
+                        f'(SELECT COALESCE(MAX("{column}"), 0) + 1 FROM "{table}"), false)'
+                    )
     engine.dispose()
     print(f"built {url} in {time.perf_counter() - started:.1f} s ({annotation_id:,} annotations)")
 
