@@ -30,7 +30,6 @@ from annotator.review import (
     parse_pair,
     queue_annotators,
     review_queue,
-    unit_for_review,
 )
 from annotator.review_decisions import (
     accept_answer,
@@ -41,6 +40,7 @@ from annotator.review_decisions import (
     set_unanimous_threshold,
     unanimous_candidates,
 )
+from annotator.review_unit import unit_for_review
 from annotator.segmentation import split_unit
 from annotator.source_edits import merge_sources
 from tests import review_world

@@ -26,7 +26,6 @@ from annotator.review import (
     MAX_SOURCES,
     RATIONALE_MAX,
     STATUSES,
-    GoldView,
     InvalidDecision,
     InvalidFilter,
     QueueItem,
@@ -34,11 +33,11 @@ from annotator.review import (
     UnitNotFound,
     parse_pair,
     review_queue,
-    unit_for_review,
 )
 from annotator.review_decisions import (
     decide,
 )
+from annotator.review_unit import GoldView, unit_for_review
 from annotator.views.loaders import get_project_or_404, get_unit_or_404, require_reviewer
 from annotator.web import error_response, login_required, require_user
 

@@ -39,13 +39,11 @@ from annotator.review import (
     InvalidDecision,
     QueueFilter,
     UnitNotFound,
-    UnitReview,
     load_project_ratings,
     neighbour,
     open_counts,
     queue_annotators,
     review_queue,
-    unit_for_review,
 )
 from annotator.review_decisions import (
     accept_answer,
@@ -57,6 +55,7 @@ from annotator.review_decisions import (
     unanimous_candidates,
     unanimous_threshold,
 )
+from annotator.review_unit import UnitReview, unit_for_review
 from annotator.views.loaders import get_project_or_404, get_unit_or_404, require_reviewer
 from annotator.web import login_required, require_user, roles_required
 
