@@ -1,10 +1,11 @@
-"""Annotating one article: the view the page and the API share, and saving one unit.
+"""Saving one sentence's annotation: the web's write path (the page's view is
+``article_view``).
 
-``article_view`` builds the article dict of the annotation API contract in a
-fixed number of queries whatever the article's length. ``save_annotation`` and
-``remove_annotation`` are the web's write path: look-ups first, then the write
-lock for a handful of statements and one commit. Both only ever touch the
-caller's own annotation, and only on articles the caller may open.
+``save_annotation`` and ``remove_annotation`` read first (one statement: the
+unit, the caller's right to open it, the current annotation, the label and the
+article's progress), then take the write lock for a handful of statements and
+one commit. Both only ever touch the caller's own annotation, and only on
+articles the caller may open.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer, Select, bindparam, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from annotator.access import is_reviewer, visible_article_clause
+from annotator.access import visible_article_clause
 from annotator.db import wants_write
 from annotator.exchange.apply import (
     CurrentAnnotation,
@@ -30,13 +31,10 @@ from annotator.models import (
     AnnotationSource,
     Article,
     Label,
-    Mention,
-    Project,
     Source,
     Unit,
     User,
 )
-from annotator.progress import next_article_for
 
 # An id beyond this cannot exist (ids are 32-bit INTEGER columns); refusing it
 # early keeps it from PostgreSQL, whose integer overflows with a 500 beyond it.
@@ -75,7 +73,7 @@ class SaveRequest:
     seconds_spent: float | None = None
 
 
-def _annotation_dict(
+def annotation_dict(
     label: str,
     sources: list[dict[str, Any]],
     note: str,
@@ -84,6 +82,7 @@ def _annotation_dict(
     flagged: bool,
     previous_text: str | None,
 ) -> dict[str, Any]:
+    """One annotation as the API and the page show it."""
     return {
         "label": label,
         "sources": sources,
@@ -122,42 +121,6 @@ def _annotations_query() -> Select[Any]:
 _UNIT_ANNOTATION = _annotations_query().where(
     Annotation.unit_id == bindparam("unit_id", type_=Integer)
 )
-_ARTICLE_ANNOTATIONS = (
-    _annotations_query()
-    .join(Unit, Unit.id == Annotation.unit_id)
-    .where(Unit.article_id == bindparam("article_id", type_=Integer))
-)
-_PROJECT = select(Project.id, Project.name, Project.suggestion_mode).where(
-    Project.id == bindparam("project_id", type_=Integer)
-)
-_LABELS = (
-    select(Label.id, Label.name, Label.key, Label.description)
-    .where(Label.project_id == bindparam("project_id", type_=Integer))
-    .order_by(Label.position)
-)
-_UNITS = (
-    select(
-        Unit.id,
-        Unit.index,
-        Unit.kind,
-        Unit.start,
-        Unit.end,
-        Unit.suggested_label,
-        Unit.suggested_sources,
-        Unit.suggestion_cues,
-    )
-    .where(Unit.article_id == bindparam("article_id", type_=Integer))
-    .order_by(Unit.position)
-)
-_MENTIONS = (
-    select(Mention.source_id, Source.name, Mention.start, Mention.end)
-    .join(Source, Source.id == Mention.source_id)
-    .where(Mention.article_id == bindparam("article_id", type_=Integer))
-    .order_by(Mention.start, Mention.end)
-)
-_LABEL_ID = select(Label.id).where(
-    Label.project_id == bindparam("project_id"), Label.name == bindparam("name")
-)
 _SOURCES = select(Source.id, Source.name, Source.kind).where(
     Source.project_id == bindparam("project_id"),
     Source.id.in_(bindparam("ids", expanding=True)),
@@ -169,7 +132,7 @@ def _collect_annotations(rows: Any) -> dict[int, dict[str, Any]]:
     for unit_id, label, note, version, at, flagged, previous, sid, sname, skind in rows:
         entry = found.get(unit_id)
         if entry is None:
-            entry = found[unit_id] = _annotation_dict(
+            entry = found[unit_id] = annotation_dict(
                 label, [], note, version, at, flagged, previous
             )
         if sid is not None:
@@ -207,105 +170,8 @@ def _progress_query() -> Select[Any]:
 _PROGRESS = _progress_query()
 
 
-def article_view(session: Session, article: Article, annotator: User, viewer: User) -> dict:
-    """The article with its units, the annotator's answers, suggestions and mentions.
-
-    ``viewer`` is who asks: their own view is editable; a reviewer or admin
-    looking at someone else's work gets it read-only. Anyone else asking for
-    another person's answers is refused (blind annotation).
-    """
-    if viewer.id != annotator.id and not is_reviewer(viewer):
-        raise PermissionError("only reviewers and admins see other people's annotations")
-    # Column-only selects on the session's connection: the ORM's result layer
-    # adds nothing here and costs more than the queries themselves.
-    db = session.connection()
-    project = db.execute(_PROJECT, {"project_id": article.project_id}).one()
-    labels = db.execute(_LABELS, {"project_id": project.id}).all()
-    units = db.execute(_UNITS, {"article_id": article.id}).all()
-    annotations = _collect_annotations(
-        db.execute(_ARTICLE_ANNOTATIONS, {"annotator_id": annotator.id, "article_id": article.id})
-    )
-    mentions = db.execute(_MENTIONS, {"article_id": article.id}).all()
-    show_suggestions = project.suggestion_mode != "hidden"
-    suggested: dict[int, dict[str, Any]] = {}
-    if show_suggestions:
-        wanted = {sid for *_, s_sources, _cues in units for sid in s_sources or ()}
-        # One query for all suggested sources; the project filter drops ids a
-        # merge or deletion left behind in the JSON lists.
-        if wanted:
-            for sid, name, kind in db.execute(
-                _SOURCES, {"project_id": project.id, "ids": sorted(wanted)}
-            ):
-                suggested[sid] = {"id": sid, "name": name, "kind": kind}
-    label_names = {label.name for label in labels}
-    unit_dicts = []
-    done = total = 0
-    text = article.text
-    # Tuples unpacked once per unit: this loop runs for every sentence of
-    # every page load, and attribute access on result rows adds up.
-    for unit_id, index, kind, start, end, s_label, s_sources, s_cues in units:
-        annotation = suggestion = None
-        if kind == "sentence":
-            total += 1
-            annotation = annotations.get(unit_id)
-            done += annotation is not None
-            if show_suggestions and (s_label or s_sources or s_cues):
-                suggestion = {
-                    "label": s_label if s_label in label_names else None,
-                    "sources": [suggested[s] for s in s_sources or () if s in suggested],
-                    "cues": [
-                        {"kind": c["kind"], "text": c["text"], "start": c["start"], "end": c["end"]}
-                        for c in s_cues or ()
-                    ],
-                }
-        unit_dicts.append(
-            {
-                "id": unit_id,
-                "index": index,
-                "kind": kind,
-                "start": start,
-                "end": end,
-                "text": text[start:end],
-                "suggestion": suggestion,
-                "annotation": annotation,
-            }
-        )
-    next_id = next_article_for(session, annotator, project.id, after=article.id)
-    return {
-        "article": {
-            "id": article.id,
-            "title": article.title,
-            "byline": article.byline,
-            "dateline": article.dateline,
-            "published": article.published,
-            "url": article.url,
-            "credits": list(article.credits or []),
-            "project_id": project.id,
-        },
-        "project": {
-            "id": project.id,
-            "name": project.name,
-            "suggestion_mode": project.suggestion_mode,
-            "labels": [
-                {"id": lid, "name": name, "key": key, "description": description}
-                for lid, name, key, description in labels
-            ],
-        },
-        "annotator": {"id": annotator.id, "username": annotator.username},
-        "read_only": viewer.id != annotator.id,
-        "units": unit_dicts,
-        "mentions": [
-            {"source_id": sid, "name": name, "start": start, "end": end}
-            for sid, name, start, end in mentions
-        ],
-        "progress": {"done": done, "total": total},
-        # The current article is where the user already is, not a "next" one.
-        "next_article_id": next_id if next_id != article.id else None,
-    }
-
-
 def begin_write(session: Session) -> None:
-    """End the caller's read transaction and, on SQLite, take the write lock first.
+    """On SQLite, end the caller's read transaction and take the write lock first.
 
     In WAL mode a transaction that read and then writes fails at once with
     "database is locked" when another connection committed in between; a
@@ -315,23 +181,45 @@ def begin_write(session: Session) -> None:
     """
     if wants_write():
         return  # the request's transaction began with the write lock (db.write_intent)
+    if session.get_bind().dialect.name != "sqlite":
+        # Ending the transaction would cost two round trips and buy nothing:
+        # under READ COMMITTED every statement sees what others committed.
+        return
     session.commit()
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE annotations SET version = version WHERE 0"))
+    session.execute(text("UPDATE annotations SET version = version WHERE 0"))
 
 
 @functools.cache
 def _unit_lookup(role: str) -> Select[Any]:
-    """The unit look-up of a save, built once per role with bound parameters.
+    """The look-up of a save, built once per role with bound parameters.
 
-    Building a select of this size costs SQLAlchemy more than running it, and
-    a save is the hottest path of the app.
+    One statement answers everything a save needs to know before it writes:
+    the unit, the caller's right to open its article, the caller's current
+    annotation with its sources (one row per source), the id of the label
+    asked for, and the article's progress. On PostgreSQL every statement is a
+    round trip to the server, and a save is the hottest path of the app.
     """
     user_id = bindparam("user_id", type_=Integer)
+    sentence = aliased(Unit)
+    total = (
+        select(func.count())
+        .select_from(sentence)
+        .where(sentence.article_id == Unit.article_id, sentence.kind == "sentence")
+    )
+    mine = aliased(Annotation)
+    done = total.join(mine, mine.unit_id == sentence.id).where(mine.annotator_id == user_id)
+    label_id = (
+        select(Label.id)
+        .where(Label.project_id == Article.project_id, Label.name == bindparam("label"))
+        .scalar_subquery()
+    )
     return (
         select(
             Unit.article_id,
             Article.project_id,
+            label_id,
+            done.scalar_subquery(),
+            total.scalar_subquery(),
             Annotation.id,
             Annotation.label_id,
             Annotation.note,
@@ -352,21 +240,57 @@ def _unit_lookup(role: str) -> Select[Any]:
     )
 
 
-def _load_unit(
-    session: Session, unit_id: int, user: User
-) -> tuple[int, int, CurrentAnnotation | None, str | None]:
-    """(article id, project id, the user's current annotation, its previous_text) or 404."""
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    """What a save or removal read before writing."""
+
+    article_id: int
+    project_id: int
+    label_id: int | None  # of the label asked for, None when the project has none by that name
+    done: int  # the article's sentences the caller had labelled
+    total: int
+    current: CurrentAnnotation | None
+    previous_text: str | None
+
+    def progress(self, change: int) -> dict[str, int]:
+        """The article's progress after a write that labelled ``change`` more sentences.
+
+        Read before the write rather than after it, which would cost another
+        statement: only the caller's own concurrent saves on other sentences
+        of this article (a second tab) could make it one off, until the next
+        save.
+        """
+        return {"done": self.done + change, "total": self.total}
+
+
+def _load_unit(session: Session, unit_id: int, user: User, label: str | None = None) -> _Loaded:
+    """What a write needs to know, or ``UnitNotFound`` (also for articles out of reach)."""
     if not 1 <= unit_id <= MAX_ID:
         raise UnitNotFound(unit_id)
-    rows = session.execute(_unit_lookup(user.role), {"unit_id": unit_id, "user_id": user.id}).all()
+    rows = session.execute(
+        _unit_lookup(user.role), {"unit_id": unit_id, "user_id": user.id, "label": label}
+    ).all()
     if not rows:
         raise UnitNotFound(unit_id)
-    article_id, project_id, ann_id, label_id, note, version, flagged, at, previous, _ = rows[0]
-    if ann_id is None:
-        return article_id, project_id, None, None
-    sources = tuple(row[-1] for row in rows if row[-1] is not None)
-    current = CurrentAnnotation(ann_id, label_id, sources, note, version, bool(flagged), at)
-    return article_id, project_id, current, previous
+    (article_id, project_id, label_id, done, total, ann_id, current_label, note, version) = rows[0][
+        :9
+    ]
+    flagged, at, previous = rows[0][9:12]
+    current = None
+    if ann_id is not None:
+        sources = tuple(row[-1] for row in rows if row[-1] is not None)
+        current = CurrentAnnotation(
+            ann_id, current_label, sources, note, version, bool(flagged), at
+        )
+    return _Loaded(
+        article_id,
+        project_id,
+        label_id,
+        int(done),
+        int(total),
+        current,
+        previous if ann_id is not None else None,
+    )
 
 
 def save_annotation(session: Session, unit_id: int, user: User, request: SaveRequest) -> dict:
@@ -382,8 +306,8 @@ def save_annotation(session: Session, unit_id: int, user: User, request: SaveReq
     when it lost a race to an identical request (a client's retry).
     """
     user_id = user.id
-    article_id, project_id, current, previous = _load_unit(session, unit_id, user)
-    label_id = session.scalar(_LABEL_ID, {"project_id": project_id, "name": request.label})
+    loaded = _load_unit(session, unit_id, user, request.label)
+    project_id, current, label_id = loaded.project_id, loaded.current, loaded.label_id
     if label_id is None:
         raise InvalidAnnotation("label", f"{request.label!r} is not a label of this project")
     found: dict[int, dict[str, Any]] = {}
@@ -425,18 +349,18 @@ def save_annotation(session: Session, unit_id: int, user: User, request: SaveReq
         # A retry that raced its own original (or another tab saving the same
         # answer) lost only the race: what it asked for is stored, so it gets
         # the stored version, as a replay after the fact does ("unchanged").
-        return {"annotation": stored, "progress": progress(session, article_id, user_id)}
+        return {"annotation": stored, "progress": progress(session, loaded.article_id, user_id)}
     session.commit()
-    annotation = _annotation_dict(
+    annotation = annotation_dict(
         request.label,
         sources,
         request.note,
         result.version,
         result.updated_at,
         False,
-        previous if result.outcome == "unchanged" else None,
+        loaded.previous_text if result.outcome == "unchanged" else None,
     )
-    return {"annotation": annotation, "progress": progress(session, article_id, user_id)}
+    return {"annotation": annotation, "progress": loaded.progress(int(current is None))}
 
 
 def _same_answer(stored: dict[str, Any] | None, request: SaveRequest) -> bool:
@@ -460,11 +384,11 @@ def remove_annotation(session: Session, unit_id: int, user: User, expected_versi
     Raises ``UnitNotFound`` or ``AnnotationConflict`` with nothing deleted.
     """
     user_id = user.id
-    article_id, _, _, _ = _load_unit(session, unit_id, user)
+    loaded = _load_unit(session, unit_id, user)
     begin_write(session)
     try:
-        delete_annotation(session, unit_id, user_id, user_id, expected_version)
+        deleted = delete_annotation(session, unit_id, user_id, user_id, expected_version)
     except VersionConflict:
         raise AnnotationConflict(current_annotation(session, unit_id, user_id)) from None
     session.commit()
-    return {"annotation": None, "progress": progress(session, article_id, user_id)}
+    return {"annotation": None, "progress": loaded.progress(-int(deleted is not None))}

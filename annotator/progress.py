@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy import Integer, ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from annotator.access import is_reviewer
@@ -54,19 +55,36 @@ def next_article_for(
 
 @functools.cache
 def _next_article_query(reviewer: bool) -> Select[tuple[int]]:
-    """Built once per kind of user with bound parameters: it runs on every page load.
+    """Built once per kind of user with bound parameters: it runs on every page load."""
+    return select(
+        next_article_subquery(
+            reviewer,
+            bindparam("user_id", type_=Integer),
+            bindparam("project_id", type_=Integer),
+            bindparam("after", type_=Integer),
+        )
+    )
 
-    The unlabelled-sentence test is correlated to each article, so it walks the
-    (article_id, position) index of that article only, however big the project.
+
+def next_article_subquery(
+    reviewer: bool, user_id: Any, project_id: Any, after: Any
+) -> ScalarSelect[int]:
+    """The id of the first article of ``project_id`` after ``after`` that the user may
+    open and has a sentence they have not labelled, as a scalar subquery.
+
+    The arguments may be bound parameters or columns of an enclosing query (the
+    annotation page asks for it together with the article it shows). The
+    unlabelled-sentence test is correlated to each candidate article, so it
+    walks the (article_id, position) index of that article only, however big
+    the project.
     """
-    user_id = bindparam("user_id", type_=Integer)
-    project_id = bindparam("project_id", type_=Integer)
+    candidate = aliased(Article)
     unlabelled = (
         select(Unit.id)
         .outerjoin(
             Annotation, (Annotation.unit_id == Unit.id) & (Annotation.annotator_id == user_id)
         )
-        .where(Unit.article_id == Article.id, Unit.kind == "sentence", Annotation.id.is_(None))
+        .where(Unit.article_id == candidate.id, Unit.kind == "sentence", Annotation.id.is_(None))
         .limit(1)
         # "The first unlabelled sentence is not null" rather than EXISTS:
         # PostgreSQL flattens an EXISTS into a join over every unit of the
@@ -75,10 +93,8 @@ def _next_article_query(reviewer: bool) -> Select[tuple[int]]:
         .scalar_subquery()
         .is_not(None)
     )
-    query = select(Article.id).where(
-        Article.project_id == project_id,
-        Article.id > bindparam("after", type_=Integer),
-        unlabelled,
+    query = select(candidate.id).where(
+        candidate.project_id == project_id, candidate.id > after, unlabelled
     )
     if not reviewer:
         # Annotators: the articles assigned to them, or all when the project has none.
@@ -86,13 +102,16 @@ def _next_article_query(reviewer: bool) -> Select[tuple[int]]:
         has_assignments = (
             select(Assignment.article_id)
             .join(other, other.id == Assignment.article_id)
-            .where(other.project_id == project_id)
+            # The candidate's project (which is ``project_id``) rather than
+            # ``project_id`` itself: a column of a query two levels up would not
+            # be correlated and would join a second copy of its table.
+            .where(other.project_id == candidate.project_id)
             .exists()
         )
         assigned = (
             select(Assignment.article_id)
-            .where(Assignment.article_id == Article.id, Assignment.user_id == user_id)
+            .where(Assignment.article_id == candidate.id, Assignment.user_id == user_id)
             .exists()
         )
         query = query.where(assigned | ~has_assignments)
-    return query.order_by(Article.id).limit(1)
+    return query.order_by(candidate.id).limit(1).scalar_subquery()

@@ -351,7 +351,7 @@ def _decode(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_compact_data_decodes_to_the_article_view(app: Flask, client: FlaskClient) -> None:
-    from annotator.annotating import article_view
+    from annotator.article_view import article_view
     from annotator.models import User
 
     seed = seed_path()
@@ -370,7 +370,8 @@ def test_compact_data_decodes_to_the_article_view(app: Flask, client: FlaskClien
         s.commit()
         viewer = s.get(User, user.id)
         assert viewer is not None
-        view = article_view(s, article, viewer, viewer)
+        view = article_view(s, article.id, viewer, viewer)
+        assert view is not None
         expected, mentions = view["units"], view["mentions"]
         article_id = article.id
     login(client, "ann1")

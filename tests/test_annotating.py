@@ -15,10 +15,10 @@ from annotator.annotating import (
     InvalidAnnotation,
     SaveRequest,
     UnitNotFound,
-    article_view,
     remove_annotation,
     save_annotation,
 )
+from annotator.article_view import article_view
 from annotator.models import (
     Annotation,
     AnnotationEvent,
@@ -132,11 +132,14 @@ def count(session: Session, model: type) -> int:
 
 
 def view(session: Session, world: World, annotator: str, viewer: str | None = None) -> dict:
-    article = session.get(Article, world.article)
-    assert article is not None
-    return article_view(
-        session, article, user(session, world, annotator), user(session, world, viewer or annotator)
+    found = article_view(
+        session,
+        world.article,
+        user(session, world, annotator),
+        user(session, world, viewer or annotator),
     )
+    assert found is not None
+    return found
 
 
 # --- the article view -------------------------------------------------------------------

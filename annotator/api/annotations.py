@@ -10,25 +10,24 @@ from flask import abort, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
-from annotator.access import is_reviewer
+from annotator.access import can_see_article, is_reviewer
 from annotator.annotating import (
     MAX_ID,
     AnnotationConflict,
     InvalidAnnotation,
     SaveRequest,
     UnitNotFound,
-    article_view,
     remove_annotation,
     save_annotation,
 )
 from annotator.api import bp
 from annotator.api.body import BadBody, json_body
 from annotator.api.openapi import error_responses
+from annotator.article_view import article_view
 from annotator.db import get_session, writes_late
 from annotator.models import LABEL_NAME_MAX, NAME_MAX, NOTE_MAX, SOURCE_KINDS, UNIT_KINDS, User
 from annotator.names import name_problem
 from annotator.users import get_user_by_name, username_key
-from annotator.views.loaders import get_article_or_404
 from annotator.web import current_user, error_response, login_required
 
 MAX_VERSION = 2**31 - 1
@@ -142,11 +141,16 @@ def get_article(article_id: int) -> ResponseReturnValue:
     if article_id > MAX_ID:
         abort(404)
     session = get_session()
-    article = get_article_or_404(session, article_id, viewer)
     annotator = _annotator_for(viewer, request.args.get("annotator"))
     if not isinstance(annotator, User):
+        # Out of reach answers 404 first, as it does without the question.
+        if can_see_article(session, viewer, article_id) is None:
+            abort(404)
         return annotator
-    return jsonify(article_view(session, article, annotator, viewer))
+    view = article_view(session, article_id, annotator, viewer)
+    if view is None:
+        abort(404)
+    return jsonify(view)
 
 
 @bp.put("/units/<int:unit_id>/annotation")

@@ -185,6 +185,7 @@ def upsert_annotation(
         }
         annotation_id = _insert_annotation(session, values, expected_version or 0)
         outcome: Outcome = "created"
+        sources_changed = True
     else:
         annotation_id = current.id
         new_version = current.version + 1
@@ -214,9 +215,13 @@ def upsert_annotation(
                 current.version if expected_version is None else expected_version,
                 stored.version if stored is not None else 0,
             )
-        db.execute(_DELETE_SOURCES, {"p_annotation_id": annotation_id})
         outcome = "updated"
-    if sources:
+        # The row was at the version ``current`` was read at, so its sources
+        # are ``current.source_ids``: rewritten only when they change.
+        sources_changed = current.source_ids != sources
+        if sources_changed:
+            db.execute(_DELETE_SOURCES, {"p_annotation_id": annotation_id})
+    if sources and sources_changed:
         db.execute(
             _INSERT_SOURCE,
             [

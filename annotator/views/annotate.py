@@ -14,13 +14,12 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from annotator.access import is_reviewer
-from annotator.annotating import MAX_ID, article_view
+from annotator.access import can_see_article, is_reviewer
+from annotator.annotating import MAX_ID
+from annotator.article_view import article_view
 from annotator.db import get_session
-from annotator.models import SOURCE_KINDS, Annotation, Article, Source, SourceAlias, Unit, User
-from annotator.names import normalise_name
+from annotator.models import SOURCE_KINDS, Annotation, Unit, User
 from annotator.users import get_user_by_name
-from annotator.views.loaders import get_article_or_404
 from annotator.web import current_user, login_required
 
 bp = Blueprint("annotate", __name__)
@@ -35,14 +34,16 @@ def page(article_id: int) -> str:
     if article_id > MAX_ID:
         abort(404)  # beyond any database integer: the driver would overflow
     session = get_session()
-    article = get_article_or_404(session, article_id, viewer)
-    annotator = _annotator_from_query(session, viewer)
-    view = article_view(session, article, annotator, viewer)
+    annotator = _annotator_from_query(session, viewer, article_id)
+    view = article_view(session, article_id, annotator, viewer, with_credit_sources=True)
+    if view is None:
+        abort(404)
+    article = view["article"]
     data = {
         **_compact(view),
         "me": {"id": viewer.id, "username": viewer.username},
         "api": url_for("api.me").removesuffix("/me"),
-        "credit_sources": _credit_sources(session, article),
+        "credit_sources": view["credit_sources"],
     }
     return render_template(
         "annotate.html",
@@ -51,9 +52,9 @@ def page(article_id: int) -> str:
         # Jinja's tojson, minus the spaces after separators (2 KB per 200 sentences).
         data_json=htmlsafe_json_dumps(data, separators=(",", ":")),
         kinds=SOURCE_KINDS,
-        annotators=_article_annotators(session, article.id) if is_reviewer(viewer) else [],
+        annotators=_article_annotators(session, article_id) if is_reviewer(viewer) else [],
         can_edit_segments=is_reviewer(viewer),
-        safe_url=_http_url(article.url),
+        safe_url=_http_url(article["url"]),
     )
 
 
@@ -133,8 +134,12 @@ def _compact(view: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _annotator_from_query(session: Session, viewer: User) -> User:
-    """Whose annotations to show: the viewer's own, or (reviewers only) someone else's."""
+def _annotator_from_query(session: Session, viewer: User, article_id: int) -> User:
+    """Whose annotations to show: the viewer's own, or (reviewers only) someone else's.
+
+    An annotator asking for someone else's gets 403, but 404 first when the
+    article is out of their reach, as without the question.
+    """
     name = request.args.get("annotator")
     if name is None or name == "":
         return viewer
@@ -142,7 +147,7 @@ def _annotator_from_query(session: Session, viewer: User) -> User:
     if annotator is not None and annotator.id == viewer.id:
         return viewer
     if not is_reviewer(viewer):
-        abort(403)
+        abort(403 if can_see_article(session, viewer, article_id) is not None else 404)
     if annotator is None:
         abort(404)
     return annotator
@@ -162,33 +167,6 @@ def _article_annotators(session: Session, article_id: int) -> list[str]:
         .order_by(User.username)
     )
     return list(rows)
-
-
-def _credit_sources(session: Session, article: Article) -> list[dict[str, Any]]:
-    """The registry entries named by the credits: offered in the picker, never pre-selected."""
-    keys = [normalise_name(c) for c in article.credits or [] if isinstance(c, str) and c.strip()]
-    if not keys:
-        return []
-    # Two indexed look-ups rather than loading the project's whole registry.
-    by_key: dict[str, int] = {}
-    for key, source_id in session.execute(
-        select(SourceAlias.alias_key, SourceAlias.source_id).where(
-            SourceAlias.project_id == article.project_id, SourceAlias.alias_key.in_(keys)
-        )
-    ):
-        by_key[key] = source_id
-    sources = session.scalars(
-        select(Source).where(Source.project_id == article.project_id, Source.name_key.in_(keys))
-    ).all()
-    by_key.update({s.name_key: s.id for s in sources})
-    ids = list(dict.fromkeys(by_key[k] for k in keys if k in by_key))
-    found = {s.id: s for s in sources}
-    missing = [i for i in ids if i not in found]
-    if missing:
-        found.update(
-            {s.id: s for s in session.scalars(select(Source).where(Source.id.in_(missing)))}
-        )
-    return [{"id": i, "name": found[i].name, "kind": found[i].kind} for i in ids]
 
 
 def _http_url(url: str | None) -> str | None:

@@ -1,0 +1,330 @@
+"""The article view the annotation page and ``GET /api/v1/articles/<id>`` share.
+
+Three statements whatever the article's length or the project's size: (1) the
+article with the caller's right to open it, its project, the project's labels
+(one JSON aggregate) and the annotator's next article; (2) the units with the
+annotator's answers and their sources; (3) the sources the page names (mentions,
+suggested sources and, for the page, the registry entries of the credits). A
+page load used to send ten; on PostgreSQL each is a round trip to a server that
+shares the machine's cores, and that, not Python, was most of the page's time.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from annotator.access import is_reviewer, visible_article_clause
+from annotator.annotating import annotation_dict
+from annotator.models import (
+    Annotation,
+    AnnotationSource,
+    Article,
+    Label,
+    Mention,
+    Project,
+    Source,
+    SourceAlias,
+    Unit,
+    User,
+)
+from annotator.names import normalise_name
+from annotator.progress import next_article_subquery
+
+
+def article_view(
+    session: Session,
+    article_id: int,
+    annotator: User,
+    viewer: User,
+    *,
+    with_credit_sources: bool = False,
+) -> dict[str, Any] | None:
+    """The article with its units, the annotator's answers, suggestions and mentions,
+    or None when ``viewer`` may not open it (callers answer 404 either way).
+
+    ``viewer`` is who asks: their own view is editable; a reviewer or admin
+    looking at someone else's work gets it read-only. Anyone else asking for
+    another person's answers is refused (blind annotation). With
+    ``with_credit_sources`` the view also lists the registry entries the
+    article's credits name (the page offers them in its source picker).
+    """
+    if viewer.id != annotator.id and not is_reviewer(viewer):
+        raise PermissionError("only reviewers and admins see other people's annotations")
+    # Column-only selects on the session's connection: the ORM's result layer
+    # adds nothing here and costs more than the queries themselves.
+    db = session.connection()
+    dialect = db.dialect.name
+    head = db.execute(
+        _head_query(dialect, viewer.role, is_reviewer(annotator)),
+        {"article_id": article_id, "viewer_id": viewer.id, "annotator_id": annotator.id},
+    ).first()
+    if head is None:
+        return None
+    (_, project_id, title, byline, dateline, published, url, credits, text) = head[:9]
+    project_name, suggestion_mode, labels_json, next_id, first_id = head[9:]
+    labels = sorted(_json(labels_json))  # [position, id, name, key, description]
+    rows = db.execute(_UNITS, {"article_id": article_id, "annotator_id": annotator.id}).all()
+    show_suggestions = suggestion_mode != "hidden"
+    wanted = {sid for row in rows for sid in row[6] or ()} if show_suggestions else set()
+    keys = _credit_keys(credits) if with_credit_sources else []
+    mentions, suggested, credited = _sources(db, article_id, project_id, wanted, keys)
+    label_names = {label[2] for label in labels}
+    units: list[dict[str, Any]] = []
+    done = total = 0
+    previous_id = None
+    # Tuples unpacked once per row: this loop runs for every sentence of every
+    # page load. A unit repeats once per source of its annotation.
+    for row in rows:
+        (unit_id, index, kind, start, end, s_label, s_sources, s_cues) = row[:8]
+        (label, note, version, at, flagged, previous_text, sid, sname, skind) = row[8:]
+        if unit_id == previous_id:
+            units[-1]["annotation"]["sources"].append({"id": sid, "name": sname, "kind": skind})
+            continue
+        previous_id = unit_id
+        annotation = suggestion = None
+        if kind == "sentence":
+            total += 1
+            if label is not None:
+                done += 1
+                first = [] if sid is None else [{"id": sid, "name": sname, "kind": skind}]
+                annotation = annotation_dict(
+                    label, first, note, version, at, flagged, previous_text
+                )
+            if show_suggestions and (s_label or s_sources or s_cues):
+                suggestion = {
+                    "label": s_label if s_label in label_names else None,
+                    # The project filter of the sources query drops ids a merge
+                    # or deletion left behind in the JSON lists.
+                    "sources": [suggested[s] for s in s_sources or () if s in suggested],
+                    "cues": [
+                        {"kind": c["kind"], "text": c["text"], "start": c["start"], "end": c["end"]}
+                        for c in s_cues or ()
+                    ],
+                }
+        units.append(
+            {
+                "id": unit_id,
+                "index": index,
+                "kind": kind,
+                "start": start,
+                "end": end,
+                "text": text[start:end],
+                "suggestion": suggestion,
+                "annotation": annotation,
+            }
+        )
+    # Wrapping around: the first unfinished article when none follows this one.
+    next_id = next_id if next_id is not None else first_id
+    view: dict[str, Any] = {
+        "article": {
+            "id": article_id,
+            "title": title,
+            "byline": byline,
+            "dateline": dateline,
+            "published": published,
+            "url": url,
+            "credits": list(credits or []),
+            "project_id": project_id,
+        },
+        "project": {
+            "id": project_id,
+            "name": project_name,
+            "suggestion_mode": suggestion_mode,
+            "labels": [
+                {"id": lid, "name": name, "key": key, "description": description}
+                for _, lid, name, key, description in labels
+            ],
+        },
+        "annotator": {"id": annotator.id, "username": annotator.username},
+        "read_only": viewer.id != annotator.id,
+        "units": units,
+        "mentions": mentions,
+        "progress": {"done": done, "total": total},
+        # The current article is where the user already is, not a "next" one.
+        "next_article_id": next_id if next_id != article_id else None,
+    }
+    if with_credit_sources:
+        # In the credits' order; two credits naming one source (a name and its
+        # alias) offer it once.
+        offered = {credited[k]["id"]: credited[k] for k in keys if k in credited}
+        view["credit_sources"] = list(offered.values())
+    return view
+
+
+def _json(value: Any) -> list[Any]:
+    # SQLite hands the aggregate back as text, psycopg as a decoded list.
+    return orjson.loads(value) if isinstance(value, str | bytes) else list(value or [])
+
+
+def _credit_keys(credits: Any) -> list[str]:
+    return [normalise_name(c) for c in credits or [] if isinstance(c, str) and c.strip()]
+
+
+@functools.cache
+def _head_query(dialect: str, viewer_role: str, annotator_is_reviewer: bool) -> Select[Any]:
+    """The article, the viewer's right to open it, its project, labels and next article.
+
+    Built once per dialect and kind of user: it runs on every page load.
+    """
+    columns = (Label.position, Label.id, Label.name, Label.key, Label.description)
+    if dialect == "postgresql":
+        label_rows = func.json_agg(func.json_build_array(*columns))
+    else:
+        label_rows = func.json_group_array(func.json_array(*columns))
+    labels = select(label_rows).where(Label.project_id == Article.project_id).scalar_subquery()
+    annotator_id = bindparam("annotator_id", type_=Integer)
+    following = next_article_subquery(
+        annotator_is_reviewer, annotator_id, Article.project_id, Article.id
+    )
+    first = next_article_subquery(annotator_is_reviewer, annotator_id, Article.project_id, 0)
+    return (
+        select(
+            Article.id,
+            Article.project_id,
+            Article.title,
+            Article.byline,
+            Article.dateline,
+            Article.published,
+            Article.url,
+            Article.credits,
+            Article.text,
+            Project.name,
+            Project.suggestion_mode,
+            labels,
+            following,
+            first,
+        )
+        .join(Project, Project.id == Article.project_id)
+        .where(
+            Article.id == bindparam("article_id", type_=Integer),
+            visible_article_clause(bindparam("viewer_id", type_=Integer), viewer_role),
+        )
+    )
+
+
+_UNITS = (
+    select(
+        Unit.id,
+        Unit.index,
+        Unit.kind,
+        Unit.start,
+        Unit.end,
+        Unit.suggested_label,
+        Unit.suggested_sources,
+        Unit.suggestion_cues,
+        Label.name,
+        Annotation.note,
+        Annotation.version,
+        Annotation.updated_at,
+        Annotation.flagged,
+        Annotation.previous_text,
+        Source.id,
+        Source.name,
+        Source.kind,
+    )
+    .outerjoin(
+        Annotation,
+        (Annotation.unit_id == Unit.id)
+        & (Annotation.annotator_id == bindparam("annotator_id", type_=Integer)),
+    )
+    .outerjoin(Label, Label.id == Annotation.label_id)
+    .outerjoin(AnnotationSource, AnnotationSource.annotation_id == Annotation.id)
+    .outerjoin(Source, Source.id == AnnotationSource.source_id)
+    .where(Unit.article_id == bindparam("article_id", type_=Integer))
+    .order_by(Unit.position, AnnotationSource.position)
+)
+
+
+def _sources_query() -> Select[Any]:
+    """Mentions, suggested sources and credited sources as one UNION ALL.
+
+    ``what`` tells the rows apart: ``m`` a mention (with its offsets), ``s`` a
+    suggested source, ``c`` a source whose name a credit names (with
+    that key) and ``a`` one whose alias a credit names.
+    """
+    project_id = bindparam("project_id", type_=Integer)
+    keys = bindparam("keys", expanding=True)
+    no_int = null().cast(Integer)
+    no_key = null().cast(String)
+    mentions = (
+        select(
+            literal("m").label("what"),
+            Mention.source_id,
+            Source.name,
+            Source.kind,
+            Mention.start,
+            Mention.end,
+            no_key.label("key"),
+        )
+        .join(Source, Source.id == Mention.source_id)
+        .where(Mention.article_id == bindparam("article_id", type_=Integer))
+    )
+    suggested = select(
+        literal("s"), Source.id, Source.name, Source.kind, no_int, no_int, no_key
+    ).where(Source.project_id == project_id, Source.id.in_(bindparam("ids", expanding=True)))
+    by_name = select(
+        literal("c"), Source.id, Source.name, Source.kind, no_int, no_int, Source.name_key
+    ).where(Source.project_id == project_id, Source.name_key.in_(keys))
+    by_alias = (
+        select(
+            literal("a"),
+            Source.id,
+            Source.name,
+            Source.kind,
+            no_int,
+            no_int,
+            SourceAlias.alias_key,
+        )
+        .join(Source, Source.id == SourceAlias.source_id)
+        .where(SourceAlias.project_id == project_id, SourceAlias.alias_key.in_(keys))
+    )
+    return union_all(mentions, suggested, by_name, by_alias)
+
+
+_SOURCES = _sources_query()
+
+
+def _sources(
+    db: Any, article_id: int, project_id: int, wanted: set[int], keys: list[str]
+) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(mentions in text order, suggested sources by id, credited sources by key)."""
+    params = {
+        "article_id": article_id,
+        "project_id": project_id,
+        "ids": sorted(wanted),
+        "keys": list(dict.fromkeys(keys)),
+    }
+    mentions: list[tuple[int, int, int, str]] = []
+    suggested: dict[int, dict[str, Any]] = {}
+    credited: dict[str, dict[str, Any]] = {}
+    for what, sid, name, kind, start, end, key in db.execute(_SOURCES, params):
+        if what == "m":
+            mentions.append((start, end, sid, name))
+        elif what == "s":
+            suggested[sid] = {"id": sid, "name": name, "kind": kind}
+        elif what == "c" or key not in credited:  # a source's own name beats an alias
+            credited[key] = {"id": sid, "name": name, "kind": kind}
+    mentions.sort()
+    return (
+        [
+            {"source_id": sid, "name": name, "start": start, "end": end}
+            for start, end, sid, name in mentions
+        ],
+        suggested,
+        credited,
+    )
