@@ -16,12 +16,14 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
+    ARRAY,
     Integer,
     Select,
     String,
+    any_,
     bindparam,
     func,
-    literal,
+    literal_column,
     null,
     select,
     union_all,
@@ -53,6 +55,7 @@ def article_view(
     viewer: User,
     *,
     with_credit_sources: bool = False,
+    with_times: bool = True,
 ) -> dict[str, Any] | None:
     """The article with its units, the annotator's answers, suggestions and mentions,
     or None when ``viewer`` may not open it (callers answer 404 either way).
@@ -62,6 +65,7 @@ def article_view(
     another person's answers is refused (blind annotation). With
     ``with_credit_sources`` the view also lists the registry entries the
     article's credits name (the page offers them in its source picker).
+    Without ``with_times`` every ``updated_at`` is None (the page shows none).
     """
     if viewer.id != annotator.id and not is_reviewer(viewer):
         raise PermissionError("only reviewers and admins see other people's annotations")
@@ -81,8 +85,7 @@ def article_view(
     rows = db.execute(_UNITS, {"article_id": article_id, "annotator_id": annotator.id}).all()
     show_suggestions = suggestion_mode != "hidden"
     wanted = {sid for row in rows for sid in row[6] or ()} if show_suggestions else set()
-    keys = _credit_keys(credits) if with_credit_sources else []
-    mentions, suggested, credited = _sources(db, article_id, project_id, wanted, keys)
+    mentions, suggested = _sources(db, article_id, project_id, wanted)
     label_names = {label[2] for label in labels}
     units: list[dict[str, Any]] = []
     done = total = 0
@@ -102,8 +105,9 @@ def article_view(
             if label is not None:
                 done += 1
                 first = [] if sid is None else [{"id": sid, "name": sname, "kind": skind}]
+                when = at if with_times else None
                 annotation = annotation_dict(
-                    label, first, note, version, at, flagged, previous_text
+                    label, first, note, version, when, flagged, previous_text
                 )
             if show_suggestions and (s_label or s_sources or s_cues):
                 suggestion = {
@@ -159,10 +163,8 @@ def article_view(
         "next_article_id": next_id if next_id != article_id else None,
     }
     if with_credit_sources:
-        # In the credits' order; two credits naming one source (a name and its
-        # alias) offer it once.
-        offered = {credited[k]["id"]: credited[k] for k in keys if k in credited}
-        view["credit_sources"] = list(offered.values())
+        keys = _credit_keys(credits)
+        view["credit_sources"] = _credited(db, project_id, keys) if keys else []
     return view
 
 
@@ -250,75 +252,90 @@ _UNITS = (
 )
 
 
-def _sources_query() -> Select[Any]:
-    """Mentions, suggested sources and credited sources as one UNION ALL.
+@functools.cache
+def _sources_query(dialect: str) -> Select[Any]:
+    """The article's mentions and the suggested sources as one UNION ALL.
 
     ``what`` tells the rows apart: ``m`` a mention (with its offsets), ``s`` a
-    suggested source, ``c`` a source whose name a credit names (with
-    that key) and ``a`` one whose alias a credit names.
+    suggested source. The suggested ids are bound as one value, an array on
+    PostgreSQL and a JSON text on SQLite, read as a table: SQLAlchemy's
+    "expanding" IN recompiles the statement on every execution (that cost
+    more than running it) and varies its text, defeating prepared statements.
     """
     project_id = bindparam("project_id", type_=Integer)
-    keys = bindparam("keys", expanding=True)
     no_int = null().cast(Integer)
-    no_key = null().cast(String)
     mentions = (
         select(
-            literal("m").label("what"),
+            literal_column("'m'").label("what"),
             Mention.source_id,
             Source.name,
             Source.kind,
             Mention.start,
             Mention.end,
-            no_key.label("key"),
         )
         .join(Source, Source.id == Mention.source_id)
         .where(Mention.article_id == bindparam("article_id", type_=Integer))
     )
+    if dialect == "postgresql":
+        listed = Source.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+    else:
+        values = func.json_each(bindparam("ids", type_=String)).table_valued("value")
+        listed = Source.id.in_(select(values.c.value))
     suggested = select(
-        literal("s"), Source.id, Source.name, Source.kind, no_int, no_int, no_key
-    ).where(Source.project_id == project_id, Source.id.in_(bindparam("ids", expanding=True)))
-    by_name = select(
-        literal("c"), Source.id, Source.name, Source.kind, no_int, no_int, Source.name_key
-    ).where(Source.project_id == project_id, Source.name_key.in_(keys))
-    by_alias = (
-        select(
-            literal("a"),
-            Source.id,
-            Source.name,
-            Source.kind,
-            no_int,
-            no_int,
-            SourceAlias.alias_key,
-        )
-        .join(Source, Source.id == SourceAlias.source_id)
-        .where(SourceAlias.project_id == project_id, SourceAlias.alias_key.in_(keys))
+        literal_column("'s'"), Source.id, Source.name, Source.kind, no_int, no_int
+    ).where(
+        listed,
+        # "+ 0": not a use for the (project_id, name_key) index, or SQLite
+        # walks the project's sources instead of looking the ids up.
+        Source.project_id + 0 == project_id,
     )
-    return union_all(mentions, suggested, by_name, by_alias)
+    return union_all(mentions, suggested)
 
 
-_SOURCES = _sources_query()
+_CREDITED = union_all(
+    select(literal_column("0"), Source.id, Source.name, Source.kind, Source.name_key).where(
+        Source.project_id == bindparam("project_id", type_=Integer),
+        Source.name_key.in_(bindparam("keys", expanding=True)),
+    ),
+    select(literal_column("1"), Source.id, Source.name, Source.kind, SourceAlias.alias_key)
+    .join(Source, Source.id == SourceAlias.source_id)
+    .where(
+        SourceAlias.project_id == bindparam("project_id", type_=Integer),
+        SourceAlias.alias_key.in_(bindparam("keys", expanding=True)),
+    ),
+)
+
+
+def _credited(db: Any, project_id: int, keys: list[str]) -> list[dict[str, Any]]:
+    """The registry entries the credits' keys name, in the credits' order, each once.
+
+    A source's own name beats another source's alias. Only articles with
+    credits pay for this statement.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    params = {"project_id": project_id, "keys": list(dict.fromkeys(keys))}
+    for _by_alias, sid, name, kind, key in sorted(db.execute(_CREDITED, params).all()):
+        found.setdefault(key, {"id": sid, "name": name, "kind": kind})
+    offered = {found[k]["id"]: found[k] for k in keys if k in found}
+    return list(offered.values())
 
 
 def _sources(
-    db: Any, article_id: int, project_id: int, wanted: set[int], keys: list[str]
-) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """(mentions in text order, suggested sources by id, credited sources by key)."""
-    params = {
-        "article_id": article_id,
-        "project_id": project_id,
-        "ids": sorted(wanted),
-        "keys": list(dict.fromkeys(keys)),
-    }
+    db: Any, article_id: int, project_id: int, wanted: set[int]
+) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
+    """(mentions in text order, suggested sources by id)."""
+    ids: Any = sorted(wanted)
+    if db.dialect.name != "postgresql":
+        ids = orjson.dumps(ids).decode()
+    params = {"article_id": article_id, "project_id": project_id, "ids": ids}
     mentions: list[tuple[int, int, int, str]] = []
     suggested: dict[int, dict[str, Any]] = {}
-    credited: dict[str, dict[str, Any]] = {}
-    for what, sid, name, kind, start, end, key in db.execute(_SOURCES, params):
+    rows = db.execute(_sources_query(db.dialect.name), params).all()
+    for what, sid, name, kind, start, end in rows:
         if what == "m":
             mentions.append((start, end, sid, name))
-        elif what == "s":
+        else:
             suggested[sid] = {"id": sid, "name": name, "kind": kind}
-        elif what == "c" or key not in credited:  # a source's own name beats an alias
-            credited[key] = {"id": sid, "name": name, "kind": kind}
     mentions.sort()
     return (
         [
@@ -326,5 +343,4 @@ def _sources(
             for start, end, sid, name in mentions
         ],
         suggested,
-        credited,
     )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from flask import Blueprint, abort, render_template, request, url_for
-from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,7 +35,9 @@ def page(article_id: int) -> str:
         abort(404)  # beyond any database integer: the driver would overflow
     session = get_session()
     annotator = _annotator_from_query(session, viewer, article_id)
-    view = article_view(session, article_id, annotator, viewer, with_credit_sources=True)
+    view = article_view(
+        session, article_id, annotator, viewer, with_credit_sources=True, with_times=False
+    )
     if view is None:
         abort(404)
     article = view["article"]
@@ -49,13 +51,29 @@ def page(article_id: int) -> str:
         "annotate.html",
         view=view,
         units_html=units_markup(view["units"], view["article"]["title"]),
-        # Jinja's tojson, minus the spaces after separators (2 KB per 200 sentences).
-        data_json=htmlsafe_json_dumps(data, separators=(",", ":")),
+        data_json=script_json(data),
         kinds=SOURCE_KINDS,
         annotators=_article_annotators(session, article_id) if is_reviewer(viewer) else [],
         can_edit_segments=is_reviewer(viewer),
         safe_url=_http_url(article["url"]),
     )
+
+
+def script_json(data: Any) -> Markup:
+    """``data`` as JSON safe inside a ``<script type="application/json">`` element.
+
+    What Jinja's ``tojson`` does (``<``, ``>``, ``&`` and ``'`` escaped, so no
+    text can close the element), minus the spaces after separators (2 KB per
+    200 sentences), with orjson: the standard encoder was a tenth of the
+    page's time.
+    """
+    text = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
+    for char, escaped in _SCRIPT_ESCAPES:
+        text = text.replace(char, escaped)
+    return Markup(text)
+
+
+_SCRIPT_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"))
 
 
 def units_markup(units: list[dict[str, Any]], title: str) -> Markup:
