@@ -12,6 +12,7 @@ shares the machine's cores, and that, not Python, was most of the page's time.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -48,24 +49,40 @@ from annotator.names import normalise_name
 from annotator.progress import next_article_subquery
 
 
-def article_view(
+@dataclass(frozen=True, slots=True)
+class LoadedArticle:
+    """What the three statements read, before anyone shapes it (the API's view
+    or the page's compact data)."""
+
+    article: dict[str, Any]  # id, title, byline, dateline, published, url, credits, project_id
+    project: dict[str, Any]  # id, name, suggestion_mode, labels (id, name, key, description)
+    text: str
+    # Units in reading order joined with the annotator's answer and its sources:
+    # (unit id, index, kind, start, end, suggested label, suggested source ids,
+    # cues, label, note, version, updated_at, flagged, previous_text, source id,
+    # source name, source kind); a unit repeats once per source of its answer.
+    rows: list[Any]
+    mentions: list[dict[str, Any]]  # in text order
+    show_suggestions: bool
+    suggested: dict[int, dict[str, Any]]  # the suggested sources still in the project
+    next_article_id: int | None
+    credit_sources: list[dict[str, Any]] | None
+
+
+def load_article(
     session: Session,
     article_id: int,
     annotator: User,
     viewer: User,
     *,
     with_credit_sources: bool = False,
-    with_times: bool = True,
-) -> dict[str, Any] | None:
-    """The article with its units, the annotator's answers, suggestions and mentions,
-    or None when ``viewer`` may not open it (callers answer 404 either way).
+) -> LoadedArticle | None:
+    """Read an article for ``annotator``'s view, or None when ``viewer`` may not open it.
 
-    ``viewer`` is who asks: their own view is editable; a reviewer or admin
-    looking at someone else's work gets it read-only. Anyone else asking for
-    another person's answers is refused (blind annotation). With
-    ``with_credit_sources`` the view also lists the registry entries the
-    article's credits name (the page offers them in its source picker).
-    Without ``with_times`` every ``updated_at`` is None (the page shows none).
+    ``viewer`` is who asks: anyone but a reviewer or admin asking for another
+    person's answers is refused (blind annotation). With
+    ``with_credit_sources`` it also finds the registry entries the article's
+    credits name (the page offers them in its source picker).
     """
     if viewer.id != annotator.id and not is_reviewer(viewer):
         raise PermissionError("only reviewers and admins see other people's annotations")
@@ -86,13 +103,63 @@ def article_view(
     show_suggestions = suggestion_mode != "hidden"
     wanted = {sid for row in rows for sid in row[6] or ()} if show_suggestions else set()
     mentions, suggested = _sources(db, article_id, project_id, wanted)
-    label_names = {label[2] for label in labels}
+    credit_sources = None
+    if with_credit_sources:
+        keys = _credit_keys(credits)
+        credit_sources = _credited(db, project_id, keys) if keys else []
+    # Wrapping around: the first unfinished article when none follows this one.
+    next_id = next_id if next_id is not None else first_id
+    return LoadedArticle(
+        article={
+            "id": article_id,
+            "title": title,
+            "byline": byline,
+            "dateline": dateline,
+            "published": published,
+            "url": url,
+            "credits": list(credits or []),
+            "project_id": project_id,
+        },
+        project={
+            "id": project_id,
+            "name": project_name,
+            "suggestion_mode": suggestion_mode,
+            "labels": [
+                {"id": lid, "name": name, "key": key, "description": description}
+                for _, lid, name, key, description in labels
+            ],
+        },
+        text=text,
+        rows=rows,
+        mentions=mentions,
+        show_suggestions=show_suggestions,
+        suggested=suggested,
+        # The current article is where the user already is, not a "next" one.
+        next_article_id=next_id if next_id != article_id else None,
+        credit_sources=credit_sources,
+    )
+
+
+def article_view(
+    session: Session, article_id: int, annotator: User, viewer: User
+) -> dict[str, Any] | None:
+    """The article with its units, the annotator's answers, suggestions and mentions
+    (the annotation API's contract), or None when ``viewer`` may not open it.
+
+    ``viewer`` is who asks: their own view is editable; a reviewer or admin
+    looking at someone else's work gets it read-only; anyone else asking for
+    another person's answers gets ``PermissionError`` (blind annotation).
+    """
+    loaded = load_article(session, article_id, annotator, viewer)
+    if loaded is None:
+        return None
+    label_names = {label["name"] for label in loaded.project["labels"]}
+    suggested, text = loaded.suggested, loaded.text
     units: list[dict[str, Any]] = []
     done = total = 0
     previous_id = None
-    # Tuples unpacked once per row: this loop runs for every sentence of every
-    # page load. A unit repeats once per source of its annotation.
-    for row in rows:
+    # Tuples unpacked once per row. A unit repeats once per source of its annotation.
+    for row in loaded.rows:
         (unit_id, index, kind, start, end, s_label, s_sources, s_cues) = row[:8]
         (label, note, version, at, flagged, previous_text, sid, sname, skind) = row[8:]
         if unit_id == previous_id:
@@ -105,11 +172,10 @@ def article_view(
             if label is not None:
                 done += 1
                 first = [] if sid is None else [{"id": sid, "name": sname, "kind": skind}]
-                when = at if with_times else None
                 annotation = annotation_dict(
-                    label, first, note, version, when, flagged, previous_text
+                    label, first, note, version, at, flagged, previous_text
                 )
-            if show_suggestions and (s_label or s_sources or s_cues):
+            if loaded.show_suggestions and (s_label or s_sources or s_cues):
                 suggestion = {
                     "label": s_label if s_label in label_names else None,
                     # The project filter of the sources query drops ids a merge
@@ -132,40 +198,16 @@ def article_view(
                 "annotation": annotation,
             }
         )
-    # Wrapping around: the first unfinished article when none follows this one.
-    next_id = next_id if next_id is not None else first_id
-    view: dict[str, Any] = {
-        "article": {
-            "id": article_id,
-            "title": title,
-            "byline": byline,
-            "dateline": dateline,
-            "published": published,
-            "url": url,
-            "credits": list(credits or []),
-            "project_id": project_id,
-        },
-        "project": {
-            "id": project_id,
-            "name": project_name,
-            "suggestion_mode": suggestion_mode,
-            "labels": [
-                {"id": lid, "name": name, "key": key, "description": description}
-                for _, lid, name, key, description in labels
-            ],
-        },
+    return {
+        "article": loaded.article,
+        "project": loaded.project,
         "annotator": {"id": annotator.id, "username": annotator.username},
         "read_only": viewer.id != annotator.id,
         "units": units,
-        "mentions": mentions,
+        "mentions": loaded.mentions,
         "progress": {"done": done, "total": total},
-        # The current article is where the user already is, not a "next" one.
-        "next_article_id": next_id if next_id != article_id else None,
+        "next_article_id": loaded.next_article_id,
     }
-    if with_credit_sources:
-        keys = _credit_keys(credits)
-        view["credit_sources"] = _credited(db, project_id, keys) if keys else []
-    return view
 
 
 def _json(value: Any) -> list[Any]:

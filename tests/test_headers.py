@@ -16,7 +16,7 @@ from werkzeug.test import TestResponse
 
 from annotator.charts import Bar, bars, heatmap
 from annotator.headers import CONTENT_SECURITY_POLICY
-from annotator.views.annotate import units_markup
+from annotator.views.annotate import unit_item
 from tests import hostile_world
 from tests.helpers import app_session, login
 
@@ -372,13 +372,7 @@ def test_the_json_embedded_in_the_annotate_page_cannot_close_its_script(
 
 def test_the_annotation_markup_and_the_charts_escape_their_text() -> None:
     hostile = hostile_world.HOSTILE
-    markup = units_markup(
-        [
-            {"kind": "sentence", "text": hostile},
-            {"kind": "heading", "text": hostile},
-        ],
-        title="",
-    )
+    markup = unit_item("sentence", hostile) + unit_item("heading", hostile)
     chart = heatmap(
         hostile,
         [hostile],

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from annotator.access import can_see_article, is_reviewer
 from annotator.annotating import MAX_ID
-from annotator.article_view import article_view
+from annotator.article_view import LoadedArticle, load_article
 from annotator.db import get_session
 from annotator.models import SOURCE_KINDS, Annotation, Unit, User
 from annotator.users import get_user_by_name
@@ -35,27 +35,36 @@ def page(article_id: int) -> str:
         abort(404)  # beyond any database integer: the driver would overflow
     session = get_session()
     annotator = _annotator_from_query(session, viewer, article_id)
-    view = article_view(
-        session, article_id, annotator, viewer, with_credit_sources=True, with_times=False
-    )
-    if view is None:
+    loaded = load_article(session, article_id, annotator, viewer, with_credit_sources=True)
+    if loaded is None:
         abort(404)
-    article = view["article"]
+    read_only = viewer.id != annotator.id
+    compact, units_html, progress = _page_parts(loaded)
     data = {
-        **_compact(view),
+        **compact,
+        "read_only": read_only,
+        "annotator": annotator.username,
         "me": {"id": viewer.id, "username": viewer.username},
         "api": url_for("api.me").removesuffix("/me"),
-        "credit_sources": view["credit_sources"],
+        "credit_sources": loaded.credit_sources,
+    }
+    view = {
+        "article": loaded.article,
+        "project": loaded.project,
+        "annotator": {"id": annotator.id, "username": annotator.username},
+        "read_only": read_only,
+        "progress": progress,
+        "next_article_id": loaded.next_article_id,
     }
     return render_template(
         "annotate.html",
         view=view,
-        units_html=units_markup(view["units"], view["article"]["title"]),
+        units_html=units_html,
         data_json=script_json(data),
         kinds=SOURCE_KINDS,
         annotators=_article_annotators(session, article_id) if is_reviewer(viewer) else [],
         can_edit_segments=is_reviewer(viewer),
-        safe_url=_http_url(article["url"]),
+        safe_url=_http_url(loaded.article["url"]),
     )
 
 
@@ -76,28 +85,24 @@ def script_json(data: Any) -> Markup:
 _SCRIPT_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"))
 
 
-def units_markup(units: list[dict[str, Any]], title: str) -> Markup:
-    """The article's units as compact ``<li>`` elements, text escaped.
+def unit_item(kind: str, text: str) -> str:
+    """One unit's ``<li>``, text escaped; context units (headings, captions)
+    carry their kind as a class.
 
-    Joined in Python rather than looped in the template: for a long article
-    the template loop cost more than all of the page's queries. Context units
-    (headings, captions) carry their kind as a class; a title unit repeating
-    the article's title is left out (the page's heading shows it).
+    ``dir="auto"`` isolates each unit's direction in the HTML itself (before
+    the script runs): RTL text or a stray U+202E cannot reorder its neighbours.
     """
-    parts = []
-    for unit in units:
-        kind = unit["kind"]
-        # dir="auto" isolates each unit's direction in the HTML itself (before the
-        # script runs): RTL text or a stray U+202E cannot reorder its neighbours.
-        if kind == "sentence":
-            parts.append(f'<li dir="auto">{escape(unit["text"])}</li>')
-        elif not (kind == "title" and unit["text"] == title):
-            parts.append(f'<li class="ctx {escape(kind)}" dir="auto">{escape(unit["text"])}</li>')
-    return Markup("\n".join(parts))
+    if kind == "sentence":
+        return f'<li dir="auto">{escape(text)}</li>'
+    return f'<li class="ctx {escape(kind)}" dir="auto">{escape(text)}</li>'
 
 
-def _compact(view: dict[str, Any]) -> dict[str, Any]:
-    """The article view in the page's compact encoding (decoded at the top of annotate.js).
+def _page_parts(loaded: LoadedArticle) -> tuple[dict[str, Any], Markup, dict[str, int]]:
+    """The page's compact data (decoded at the top of annotate.js), the units'
+    markup and the progress, in one pass over the rows.
+
+    Built from the rows rather than from the API's article view: making the
+    view's dicts and then re-encoding them cost more than the page's queries.
 
     A 200-sentence page must stay under 100 KB uncompressed, so the embedded
     JSON names each source once, refers to labels and cue kinds by position,
@@ -107,49 +112,72 @@ def _compact(view: dict[str, Any]) -> dict[str, Any]:
     suggestion ``[label position or null, [source ids], [[cue kind, start, end]]]``
     and annotation ``[label position, [source ids], note, version]`` plus
     ``flagged, previous_text`` when flagged. Mentions: ``[source id, start, end]``.
+
+    The markup has one ``<li>`` per unit (``unit_item``); a title unit
+    repeating the article's title is left out (the page's heading shows it).
     """
-    position = {label["name"]: i for i, label in enumerate(view["project"]["labels"])}
+    labels = loaded.project["labels"]
+    position = {label["name"]: i for i, label in enumerate(labels)}
     sources: dict[int, list[str]] = {}
     cue_kinds: dict[str, int] = {}
-
-    def ids(items: list[dict[str, Any]]) -> list[int]:
-        for source in items:
-            sources.setdefault(source["id"], [source["name"], source["kind"]])
-        return [source["id"] for source in items]
-
-    units = []
-    for unit in view["units"]:
-        if unit["kind"] != "sentence":
+    suggested, text, title = loaded.suggested, loaded.text, loaded.article["title"]
+    show_suggestions = loaded.show_suggestions
+    units: list[list[Any]] = []
+    parts: list[str] = []
+    done = 0
+    previous_id = None
+    for row in loaded.rows:
+        (unit_id, _, kind, start, end, s_label, s_sources, s_cues) = row[:8]
+        (label, note, version, _, flagged, previous_text, sid, sname, skind) = row[8:]
+        if unit_id == previous_id:  # another source of the same answer
+            units[-1][3][1].append(sid)
+            sources.setdefault(sid, [sname, skind])
             continue
+        previous_id = unit_id
+        if kind != "sentence":
+            unit_text = text[start:end]
+            if not (kind == "title" and unit_text == title):
+                parts.append(unit_item(kind, unit_text))
+            continue
+        parts.append(unit_item(kind, text[start:end]))
         suggestion: Any = 0
-        if (g := unit["suggestion"]) is not None:
+        if show_suggestions and (s_label or s_sources or s_cues):
+            # Suggested ids a merge or deletion left behind are not in ``suggested``.
+            ids = [s for s in s_sources or () if s in suggested]
+            for s in ids:
+                sources.setdefault(s, [suggested[s]["name"], suggested[s]["kind"]])
             cues = [
                 [cue_kinds.setdefault(c["kind"], len(cue_kinds)), c["start"], c["end"]]
-                for c in g["cues"]
+                for c in s_cues or ()
             ]
-            suggestion = [position.get(g["label"]), ids(g["sources"]), cues]
+            suggestion = [position.get(s_label), ids, cues]
         annotation: Any = 0
-        if (a := unit["annotation"]) is not None:
-            annotation = [position.get(a["label"], 0), ids(a["sources"]), a["note"], a["version"]]
-            if a["flagged"]:
-                annotation += [True, a["previous_text"]]
-        units.append([unit["id"], unit["start"], suggestion, annotation])
-    mentions = [[m["source_id"], m["start"], m["end"]] for m in view["mentions"]]
-    for m in view["mentions"]:
+        if label is not None:
+            done += 1
+            answer_ids = []
+            if sid is not None:
+                answer_ids.append(sid)
+                sources.setdefault(sid, [sname, skind])
+            annotation = [position.get(label, 0), answer_ids, note, version]
+            if flagged:
+                annotation += [True, previous_text]
+        units.append([unit_id, start, suggestion, annotation])
+    mentions = []
+    for m in loaded.mentions:
+        mentions.append([m["source_id"], m["start"], m["end"]])
         sources.setdefault(m["source_id"], [m["name"], ""])
-    return {
+    compact = {
         "project": {
-            "id": view["project"]["id"],
-            "suggestion_mode": view["project"]["suggestion_mode"],
-            "labels": [{"name": x["name"], "key": x["key"]} for x in view["project"]["labels"]],
+            "id": loaded.project["id"],
+            "suggestion_mode": loaded.project["suggestion_mode"],
+            "labels": [{"name": x["name"], "key": x["key"]} for x in labels],
         },
-        "read_only": view["read_only"],
-        "annotator": view["annotator"]["username"],
         "units": units,
         "mentions": mentions,
         "sources": sources,
         "cue_kinds": list(cue_kinds),
     }
+    return compact, Markup("\n".join(parts)), {"done": done, "total": len(units)}
 
 
 def _annotator_from_query(session: Session, viewer: User, article_id: int) -> User:
