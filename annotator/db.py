@@ -50,7 +50,9 @@ def make_engine(url: str, *, synchronous: str = "FULL", busy_timeout_ms: int = 5
         )
         _configure_sqlite(engine, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True, json_deserializer=orjson.loads)
+    from annotator.postgres import make_postgres_engine
+
+    return make_postgres_engine(url)
 
 
 def _configure_sqlite(engine: Engine, *, synchronous: str, busy_timeout_ms: int) -> None:
@@ -86,9 +88,22 @@ class Database:
         self.engine = engine
         self.sessionmaker = sessionmaker(engine, expire_on_commit=False)
         self.schema_checked = False
+        self.autocommit_sessionmaker = None
+        if engine.dialect.name == "postgresql":
+            # Same pool; each statement its own transaction, no BEGIN or COMMIT.
+            autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+            self.autocommit_sessionmaker = sessionmaker(autocommit, expire_on_commit=False)
 
-    def session(self) -> Session:
-        """A new session; the caller closes it."""
+    def session(self, *, autocommit_reads: bool = False) -> Session:
+        """A new session; the caller closes it.
+
+        ``autocommit_reads`` (PostgreSQL only, ignored elsewhere): every
+        statement runs in a transaction of its own, which spares the BEGIN
+        and COMMIT round trips; for requests that only read and do not need
+        their statements to see one snapshot (``single_reads``).
+        """
+        if autocommit_reads and self.autocommit_sessionmaker is not None:
+            return self.autocommit_sessionmaker()
         return self.sessionmaker()
 
 
@@ -178,8 +193,28 @@ def get_database(app: Flask | None = None) -> Database:
 def get_session() -> Session:
     """The session of the current request or app context, opened on first use."""
     if "db_session" not in g:
-        g.db_session = get_database().session()
+        g.db_session = get_database().session(autocommit_reads=_single_reads_request())
     return g.db_session
+
+
+def single_reads(view: F) -> F:
+    """Mark a GET view whose statements need not share one snapshot (each is
+    consistent on its own), so on PostgreSQL they run without BEGIN and COMMIT.
+
+    The annotation page reads its user and then the whole article in one
+    statement; two of the five round trips of a load were BEGIN and COMMIT.
+    """
+    view.single_reads = True  # type: ignore[attr-defined]
+    return view
+
+
+def _single_reads_request() -> bool:
+    from flask import has_request_context, request
+
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "single_reads", False))
 
 
 def close_session(exc: BaseException | None = None) -> None:

@@ -26,7 +26,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
@@ -216,6 +216,23 @@ def init_app(app: Flask) -> None:
             (error.name or "error").lower().replace(" ", "_"),
             error.description or error.name,
         )
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(error: DBAPIError) -> Response:
+        if not error.connection_invalidated:
+            return _unexpected(error)
+        # The database closed a pooled connection (it restarted); the pool
+        # has recycled its connections, so the same request will work again.
+        app.logger.warning("database connection lost on %s %r", request.method, request.path)
+        if "db_session" in g:
+            g.db_session.rollback()
+        response = error_response(
+            503,
+            "database_reconnecting",
+            "the connection to the database was reset; nothing was saved, try again",
+        )
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -24,7 +24,7 @@ from annotator.api import bp
 from annotator.api.body import BadBody, json_body
 from annotator.api.openapi import error_responses
 from annotator.article_view import article_view
-from annotator.db import get_session, writes_late
+from annotator.db import get_session, single_reads, writes_late
 from annotator.models import LABEL_NAME_MAX, NAME_MAX, NOTE_MAX, SOURCE_KINDS, UNIT_KINDS, User
 from annotator.names import name_problem
 from annotator.users import get_user_by_name, username_key
@@ -133,6 +133,7 @@ def _annotator_for(viewer: User, name: str | None) -> User | ResponseReturnValue
 
 
 @bp.get("/articles/<int:article_id>")
+@single_reads
 @login_required
 def get_article(article_id: int) -> ResponseReturnValue:
     """The article view of the annotation page (the caller's own answers by default)."""

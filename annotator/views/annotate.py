@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from annotator.access import can_see_article, is_reviewer
 from annotator.annotating import MAX_ID
 from annotator.article_view import LoadedArticle, load_article
-from annotator.db import get_session
+from annotator.db import get_session, single_reads
 from annotator.models import SOURCE_KINDS, Annotation, Unit, User
 from annotator.users import get_user_by_name
 from annotator.web import current_user, login_required
@@ -26,6 +26,7 @@ bp = Blueprint("annotate", __name__)
 
 
 @bp.get("/articles/<int:article_id>/annotate")
+@single_reads
 @login_required
 def page(article_id: int) -> str:
     """The article in reading order with the annotation panel (read-only with ?annotator=)."""
