@@ -142,12 +142,14 @@ class Label(Base):
 
 class Article(Base):
     __tablename__ = "articles"
-    __table_args__ = (UniqueConstraint("project_id", "content_hash"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "content_hash"),
+        # A project's articles in id order ("the next unfinished article").
+        Index("ix_articles_project_id_id", "project_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(1000), default="")
     byline: Mapped[str | None] = mapped_column(String(1000))
     dateline: Mapped[str | None] = mapped_column(String(200))

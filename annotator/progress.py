@@ -102,10 +102,12 @@ def next_article_subquery(
         has_assignments = (
             select(Assignment.article_id)
             .join(other, other.id == Assignment.article_id)
-            # The candidate's project (which is ``project_id``) rather than
-            # ``project_id`` itself: a column of a query two levels up would not
-            # be correlated and would join a second copy of its table.
-            .where(other.project_id == candidate.project_id)
+            .where(other.project_id == project_id)
+            # Explicitly: when ``project_id`` is a column of the enclosing
+            # query, automatic correlation (one level only) would join a second
+            # copy of its table; correlated, it stays one check per page load,
+            # not one per candidate article.
+            .correlate_except(Assignment, other)
             .exists()
         )
         assigned = (
