@@ -306,6 +306,9 @@ def save_annotation(session: Session, unit_id: int, user: User, request: SaveReq
     when it lost a race to an identical request (a client's retry).
     """
     user_id = user.id
+    if "\x00" in request.label:
+        # No label holds NUL (PostgreSQL cannot even bind it in the look-up).
+        raise InvalidAnnotation("label", f"{request.label!r} is not a label of this project")
     loaded = _load_unit(session, unit_id, user, request.label)
     project_id, current, label_id = loaded.project_id, loaded.current, loaded.label_id
     if label_id is None:

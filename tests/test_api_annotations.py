@@ -253,6 +253,7 @@ BAD_VALUES: list[tuple[str, str]] = [
     ('{"label": "nonsense", "expected_version": 0}', "label"),
     ('{"label": "' + "q" * 10_000 + '", "expected_version": 0}', "label"),
     ('{"label": "\\ud800", "expected_version": 0}', "label"),
+    ('{"label": "quote\\u0000", "expected_version": 0}', "label"),
     ('{"label": "quote", "sources": "1 OR 1=1", "expected_version": 0}', "sources"),
     ('{"label": "quote", "sources": ["1 OR 1=1"], "expected_version": 0}', "sources"),
     ('{"label": "quote", "sources": [-1], "expected_version": 0}', "sources"),

@@ -25,7 +25,7 @@ from exchange_factories import (
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from annotator.exchange import export_csv, export_json, export_jsonl, schema
+from annotator.exchange import export_csv, export_json, export_jsonl, schema, snapshot
 
 TS = "2024-05-01T12:00:00.000000Z"
 
@@ -260,6 +260,20 @@ def test_query_count_does_not_grow_with_size(backend: str, tmp_path: Path) -> No
             session.commit()
             counts.append(_count_statements(session))
     assert counts[0] == counts[1]
+
+
+def test_export_by_ranges_of_articles_is_the_same_document(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL reads the per-row streams a range of articles at a time;
+    # ranges of one or two articles must join up into the same document.
+    _build(session, articles=5, sentences=3, annotators=2)
+    session.commit()
+    whole = _json(session)
+    for per_range in (1, 2):
+        monkeypatch.setattr(snapshot, "ARTICLES_PER_RANGE", per_range)
+        assert _json(session)["projects"] == whole["projects"]
+    assert len(whole["projects"][0]["articles"]) == 5
 
 
 def test_export_is_one_snapshot(session: Session, tmp_path: Path) -> None:

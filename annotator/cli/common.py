@@ -29,6 +29,9 @@ def ensure_database(quiet: bool = False) -> None:
     except OperationalError as error:
         # Drivers explain over several lines (psycopg adds a hint); one line here.
         fail("cannot open the database: " + " ".join(str(error.orig).split()))
+    # The app's own check before its first request would repeat this (in every
+    # worker `serve` forks, each on its own connection).
+    database.schema_checked = True
     if created and not quiet:
         click.echo(f"created the database at {database.engine.url.render_as_string()}", err=True)
 
