@@ -24,6 +24,7 @@ from annotator.ingest.parsed import IngestError, ParsedArticle
 from annotator.ingest.pipeline import parse_document
 from annotator.models import NAME_MAX, Article, Mention, Project, Unit
 from annotator.names import clean_name, name_problem
+from annotator.postgres import bulk_insert
 from annotator.registry import SourceIndex
 
 SUPPORTED_SUFFIXES = (".txt", ".text", ".md", ".html", ".htm", ".json", ".jsonl")
@@ -154,13 +155,11 @@ def store_articles(
     for result in results:
         if result.duplicate_of is not None and result.duplicate_of < 0:
             result.duplicate_of = results[-1 - result.duplicate_of].article_id
-    # Core executemany on the session's connection: the ORM's bulk path costs
-    # more than the inserts themselves at this volume.
+    # Core (COPY on PostgreSQL) on the session's connection: the ORM's bulk
+    # path costs more than the inserts themselves at this volume.
     connection = session.connection()
-    if unit_rows:
-        connection.execute(insert(Unit.__table__), unit_rows)
-    if mention_rows:
-        connection.execute(insert(Mention.__table__), mention_rows)
+    bulk_insert(connection, Unit.__table__, unit_rows)
+    bulk_insert(connection, Mention.__table__, mention_rows)
     return results
 
 
