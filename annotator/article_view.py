@@ -99,11 +99,11 @@ def load_article(
     if head is None:
         return None
     (_, project_id, title, byline, dateline, published, url, credits, text) = head[:9]
-    project_name, suggestion_mode, labels_json, next_id, first_id = head[9:14]
+    project_name, suggestion_mode, labels_json, next_id = head[9:13]
     labels = sorted(_json(labels_json))  # [position, id, name, key, description]
     show_suggestions = suggestion_mode != "hidden"
     if dialect == "postgresql":
-        rows, mentions, suggested = _from_aggregates(project_id, *head[14:])
+        rows, mentions, suggested = _from_aggregates(project_id, *head[13:])
     else:
         rows = db.execute(_UNITS, {"article_id": article_id, "annotator_id": annotator.id}).all()
         wanted = {sid for row in rows for sid in row[6] or ()} if show_suggestions else set()
@@ -112,8 +112,6 @@ def load_article(
     if with_credit_sources:
         keys = _credit_keys(credits)
         credit_sources = _credited(db, project_id, keys) if keys else []
-    # Wrapping around: the first unfinished article when none follows this one.
-    next_id = next_id if next_id is not None else first_id
     return LoadedArticle(
         article={
             "id": article_id,
@@ -267,6 +265,9 @@ def _head_query(dialect: str, viewer_role: str, annotator_is_reviewer: bool) -> 
         annotator_is_reviewer, annotator_id, Article.project_id, Article.id
     )
     first = next_article_subquery(annotator_is_reviewer, annotator_id, Article.project_id, 0)
+    # Wrapping around: the first unfinished article when none follows this one
+    # (COALESCE runs the second look-up only then).
+    next_id = func.coalesce(following, first)
     # PostgreSQL sends the units, mentions and suggested sources along as JSON
     # aggregates: one round trip instead of three (see the module docstring).
     aggregates = _postgres_aggregates() if dialect == "postgresql" else ()
@@ -284,8 +285,7 @@ def _head_query(dialect: str, viewer_role: str, annotator_is_reviewer: bool) -> 
             Project.name,
             Project.suggestion_mode,
             labels,
-            following,
-            first,
+            next_id,
             *aggregates,
         )
         .join(Project, Project.id == Article.project_id)
