@@ -265,13 +265,14 @@ def test_query_count_does_not_grow_with_size(backend: str, tmp_path: Path) -> No
 def test_export_by_ranges_of_articles_is_the_same_document(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # PostgreSQL reads the per-row streams a range of articles at a time;
-    # ranges of one or two articles must join up into the same document.
+    # PostgreSQL reads the per-row streams a range of articles at a time:
+    # ranges of one article (each "too large", so streamed through a
+    # server-side cursor) and of two (read whole) join up into the same document.
     _build(session, articles=5, sentences=3, annotators=2)
     session.commit()
     whole = _json(session)
-    for per_range in (1, 2):
-        monkeypatch.setattr(snapshot, "ARTICLES_PER_RANGE", per_range)
+    for units_per_range in (1, 4):
+        monkeypatch.setattr(snapshot, "UNITS_PER_RANGE", units_per_range)
         assert _json(session)["projects"] == whole["projects"]
     assert len(whole["projects"][0]["articles"]) == 5
 
