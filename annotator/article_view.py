@@ -78,13 +78,16 @@ def load_article(
     viewer: User,
     *,
     with_credit_sources: bool = False,
+    with_times: bool = True,
 ) -> LoadedArticle | None:
     """Read an article for ``annotator``'s view, or None when ``viewer`` may not open it.
 
     ``viewer`` is who asks: anyone but a reviewer or admin asking for another
     person's answers is refused (blind annotation). With
     ``with_credit_sources`` it also finds the registry entries the article's
-    credits name (the page offers them in its source picker).
+    credits name (the page offers them in its source picker). Without
+    ``with_times`` the rows may carry no ``updated_at`` (the page shows none;
+    PostgreSQL then spares formatting it).
     """
     if viewer.id != annotator.id and not is_reviewer(viewer):
         raise PermissionError("only reviewers and admins see other people's annotations")
@@ -93,7 +96,7 @@ def load_article(
     db = session.connection()
     dialect = db.dialect.name
     head = db.execute(
-        _head_query(dialect, viewer.role, is_reviewer(annotator)),
+        _head_query(dialect, viewer.role, is_reviewer(annotator), with_times),
         {"article_id": article_id, "viewer_id": viewer.id, "annotator_id": annotator.id},
     ).first()
     if head is None:
@@ -249,7 +252,9 @@ def _credit_keys(credits: Any) -> list[str]:
 
 
 @functools.cache
-def _head_query(dialect: str, viewer_role: str, annotator_is_reviewer: bool) -> Select[Any]:
+def _head_query(
+    dialect: str, viewer_role: str, annotator_is_reviewer: bool, with_times: bool = True
+) -> Select[Any]:
     """The article, the viewer's right to open it, its project, labels and next article.
 
     Built once per dialect and kind of user: it runs on every page load.
@@ -270,7 +275,7 @@ def _head_query(dialect: str, viewer_role: str, annotator_is_reviewer: bool) -> 
     next_id = func.coalesce(following, first)
     # PostgreSQL sends the units, mentions and suggested sources along as JSON
     # aggregates: one round trip instead of three (see the module docstring).
-    aggregates = _postgres_aggregates() if dialect == "postgresql" else ()
+    aggregates = _postgres_aggregates(with_times) if dialect == "postgresql" else ()
     return (
         select(
             Article.id,
@@ -330,14 +335,18 @@ _UNITS = (
 )
 
 
-def _postgres_aggregates() -> tuple[Any, ...]:
+def _postgres_aggregates(with_times: bool) -> tuple[Any, ...]:
     """The units (with the annotator's answers), the mentions and the suggested
     sources of the article as three JSON arrays of rows (PostgreSQL)."""
+    columns = list(_UNIT_COLUMNS)
+    if not with_times:
+        # The page shows no timestamps: the server need not format them as JSON text.
+        columns[columns.index(Annotation.updated_at)] = null()
     units = (
         _UNITS.with_only_columns(
             func.json_agg(
                 aggregate_order_by(
-                    func.json_build_array(*_UNIT_COLUMNS), Unit.position, AnnotationSource.position
+                    func.json_build_array(*columns), Unit.position, AnnotationSource.position
                 )
             )
         )

@@ -36,7 +36,9 @@ def page(article_id: int) -> str:
         abort(404)  # beyond any database integer: the driver would overflow
     session = get_session()
     annotator = _annotator_from_query(session, viewer, article_id)
-    loaded = load_article(session, article_id, annotator, viewer, with_credit_sources=True)
+    loaded = load_article(
+        session, article_id, annotator, viewer, with_credit_sources=True, with_times=False
+    )
     if loaded is None:
         abort(404)
     read_only = viewer.id != annotator.id
