@@ -1,54 +1,32 @@
 """The article view the annotation page and ``GET /api/v1/articles/<id>`` share.
 
-Three statements whatever the article's length or the project's size: (1) the
-article with the caller's right to open it, its project, the project's labels
-(one JSON aggregate) and the annotator's next article; (2) the units with the
-annotator's answers and their sources; (3) the sources the page names (mentions,
-suggested sources and, for the page, the registry entries of the credits). A
-page load used to send ten; on PostgreSQL each is a round trip to a server that
-shares the machine's cores, and that, not Python, was most of the page's time.
+A fixed number of statements whatever the article's length or the project's
+size (built in ``article_queries.py``): on SQLite (1) the article with the
+caller's right to open it, its project, the labels (one JSON aggregate) and the
+annotator's next article, (2) the units with the annotator's answers and their
+sources, (3) the mentions and suggested sources; on PostgreSQL the first
+statement carries the other two as JSON aggregates, because there every
+statement is a round trip to a server that shares the machine's cores, and
+that, not Python, was most of the page's time. The page adds one statement for
+the registry entries of the article's credits, when it has any.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import (
-    ARRAY,
-    Integer,
-    Select,
-    String,
-    any_,
-    bindparam,
-    func,
-    literal_column,
-    null,
-    select,
-    union_all,
-)
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from annotator.access import is_reviewer, visible_article_clause
+from annotator.access import is_reviewer
 from annotator.annotating import annotation_dict
+from annotator.article_queries import CREDITED, UNITS, head_query, sources_query
 from annotator.models import (
-    Annotation,
-    AnnotationSource,
-    Article,
-    Label,
-    Mention,
-    Project,
-    Source,
-    SourceAlias,
-    Unit,
     User,
 )
 from annotator.names import normalise_name
-from annotator.progress import next_article_subquery
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +74,7 @@ def load_article(
     db = session.connection()
     dialect = db.dialect.name
     head = db.execute(
-        _head_query(dialect, viewer.role, is_reviewer(annotator), with_times),
+        head_query(dialect, viewer.role, is_reviewer(annotator), with_times),
         {"article_id": article_id, "viewer_id": viewer.id, "annotator_id": annotator.id},
     ).first()
     if head is None:
@@ -108,7 +86,7 @@ def load_article(
     if dialect == "postgresql":
         rows, mentions, suggested = _from_aggregates(project_id, *head[13:])
     else:
-        rows = db.execute(_UNITS, {"article_id": article_id, "annotator_id": annotator.id}).all()
+        rows = db.execute(UNITS, {"article_id": article_id, "annotator_id": annotator.id}).all()
         wanted = {sid for row in rows for sid in row[6] or ()} if show_suggestions else set()
         mentions, suggested = _sources(db, article_id, project_id, wanted)
     credit_sources = None
@@ -251,204 +229,6 @@ def _credit_keys(credits: Any) -> list[str]:
     return [normalise_name(c) for c in credits or [] if isinstance(c, str) and c.strip()]
 
 
-@functools.cache
-def _head_query(
-    dialect: str, viewer_role: str, annotator_is_reviewer: bool, with_times: bool = True
-) -> Select[Any]:
-    """The article, the viewer's right to open it, its project, labels and next article.
-
-    Built once per dialect and kind of user: it runs on every page load.
-    """
-    columns = (Label.position, Label.id, Label.name, Label.key, Label.description)
-    if dialect == "postgresql":
-        label_rows = func.json_agg(func.json_build_array(*columns))
-    else:
-        label_rows = func.json_group_array(func.json_array(*columns))
-    labels = select(label_rows).where(Label.project_id == Article.project_id).scalar_subquery()
-    annotator_id = bindparam("annotator_id", type_=Integer)
-    following = next_article_subquery(
-        annotator_is_reviewer, annotator_id, Article.project_id, Article.id
-    )
-    first = next_article_subquery(annotator_is_reviewer, annotator_id, Article.project_id, 0)
-    # Wrapping around: the first unfinished article when none follows this one
-    # (COALESCE runs the second look-up only then).
-    next_id = func.coalesce(following, first)
-    # PostgreSQL sends the units, mentions and suggested sources along as JSON
-    # aggregates: one round trip instead of three (see the module docstring).
-    aggregates = _postgres_aggregates(with_times) if dialect == "postgresql" else ()
-    return (
-        select(
-            Article.id,
-            Article.project_id,
-            Article.title,
-            Article.byline,
-            Article.dateline,
-            Article.published,
-            Article.url,
-            Article.credits,
-            Article.text,
-            Project.name,
-            Project.suggestion_mode,
-            labels,
-            next_id,
-            *aggregates,
-        )
-        .join(Project, Project.id == Article.project_id)
-        .where(
-            Article.id == bindparam("article_id", type_=Integer),
-            visible_article_clause(bindparam("viewer_id", type_=Integer), viewer_role),
-        )
-    )
-
-
-_UNIT_COLUMNS = (
-    Unit.id,
-    Unit.index,
-    Unit.kind,
-    Unit.start,
-    Unit.end,
-    Unit.suggested_label,
-    Unit.suggested_sources,
-    Unit.suggestion_cues,
-    Label.name,
-    Annotation.note,
-    Annotation.version,
-    Annotation.updated_at,
-    Annotation.flagged,
-    Annotation.previous_text,
-    Source.id,
-    Source.name,
-    Source.kind,
-)
-_UNITS = (
-    select(*_UNIT_COLUMNS)
-    .outerjoin(
-        Annotation,
-        (Annotation.unit_id == Unit.id)
-        & (Annotation.annotator_id == bindparam("annotator_id", type_=Integer)),
-    )
-    .outerjoin(Label, Label.id == Annotation.label_id)
-    .outerjoin(AnnotationSource, AnnotationSource.annotation_id == Annotation.id)
-    .outerjoin(Source, Source.id == AnnotationSource.source_id)
-    .where(Unit.article_id == bindparam("article_id", type_=Integer))
-    .order_by(Unit.position, AnnotationSource.position)
-)
-
-
-def _postgres_aggregates(with_times: bool) -> tuple[Any, ...]:
-    """The units (with the annotator's answers), the mentions and the suggested
-    sources of the article as three JSON arrays of rows (PostgreSQL)."""
-    columns = list(_UNIT_COLUMNS)
-    if not with_times:
-        # The page shows no timestamps: the server need not format them as JSON text.
-        columns[columns.index(Annotation.updated_at)] = null()
-    units = (
-        _UNITS.with_only_columns(
-            func.json_agg(
-                aggregate_order_by(
-                    func.json_build_array(*columns), Unit.position, AnnotationSource.position
-                )
-            )
-        )
-        .order_by(None)
-        .scalar_subquery()
-    )
-    mentions = (
-        select(
-            func.json_agg(
-                aggregate_order_by(
-                    func.json_build_array(
-                        Mention.source_id, Source.name, Mention.start, Mention.end
-                    ),
-                    Mention.start,
-                    Mention.end,
-                )
-            )
-        )
-        .join(Source, Source.id == Mention.source_id)
-        .where(Mention.article_id == Article.id)
-        .scalar_subquery()
-    )
-    # The distinct ids first, then one primary-key look-up each: as an IN, the
-    # planner could expand every unit's list once per source of the project.
-    suggested_ids = (
-        select(func.json_array_elements_text(Unit.suggested_sources).cast(Integer).label("id"))
-        .where(
-            Unit.article_id == bindparam("article_id", type_=Integer),
-            func.json_typeof(Unit.suggested_sources) == "array",
-        )
-        .distinct()
-        .subquery()
-    )
-    # The project is checked in Python (``_from_aggregates``): as a condition
-    # here it tempted the planner into walking the project's sources.
-    suggested = (
-        select(
-            func.json_agg(
-                func.json_build_array(Source.id, Source.name, Source.kind, Source.project_id)
-            )
-        )
-        .select_from(suggested_ids)
-        .join(Source, Source.id == suggested_ids.c.id)
-        .scalar_subquery()
-    )
-    return units, mentions, suggested
-
-
-@functools.cache
-def _sources_query(dialect: str) -> Select[Any]:
-    """The article's mentions and the suggested sources as one UNION ALL.
-
-    ``what`` tells the rows apart: ``m`` a mention (with its offsets), ``s`` a
-    suggested source. The suggested ids are bound as one value, an array on
-    PostgreSQL and a JSON text on SQLite, read as a table: SQLAlchemy's
-    "expanding" IN recompiles the statement on every execution (that cost
-    more than running it) and varies its text, defeating prepared statements.
-    """
-    project_id = bindparam("project_id", type_=Integer)
-    no_int = null().cast(Integer)
-    mentions = (
-        select(
-            literal_column("'m'").label("what"),
-            Mention.source_id,
-            Source.name,
-            Source.kind,
-            Mention.start,
-            Mention.end,
-        )
-        .join(Source, Source.id == Mention.source_id)
-        .where(Mention.article_id == bindparam("article_id", type_=Integer))
-    )
-    if dialect == "postgresql":
-        listed = Source.id == any_(bindparam("ids", type_=ARRAY(Integer)))
-    else:
-        values = func.json_each(bindparam("ids", type_=String)).table_valued("value")
-        listed = Source.id.in_(select(values.c.value))
-    suggested = select(
-        literal_column("'s'"), Source.id, Source.name, Source.kind, no_int, no_int
-    ).where(
-        listed,
-        # "+ 0": not a use for the (project_id, name_key) index, or SQLite
-        # walks the project's sources instead of looking the ids up.
-        Source.project_id + 0 == project_id,
-    )
-    return union_all(mentions, suggested)
-
-
-_CREDITED = union_all(
-    select(literal_column("0"), Source.id, Source.name, Source.kind, Source.name_key).where(
-        Source.project_id == bindparam("project_id", type_=Integer),
-        Source.name_key.in_(bindparam("keys", expanding=True)),
-    ),
-    select(literal_column("1"), Source.id, Source.name, Source.kind, SourceAlias.alias_key)
-    .join(Source, Source.id == SourceAlias.source_id)
-    .where(
-        SourceAlias.project_id == bindparam("project_id", type_=Integer),
-        SourceAlias.alias_key.in_(bindparam("keys", expanding=True)),
-    ),
-)
-
-
 def _credited(db: Any, project_id: int, keys: list[str]) -> list[dict[str, Any]]:
     """The registry entries the credits' keys name, in the credits' order, each once.
 
@@ -457,7 +237,7 @@ def _credited(db: Any, project_id: int, keys: list[str]) -> list[dict[str, Any]]
     """
     found: dict[str, dict[str, Any]] = {}
     params = {"project_id": project_id, "keys": list(dict.fromkeys(keys))}
-    for _by_alias, sid, name, kind, key in sorted(db.execute(_CREDITED, params).all()):
+    for _by_alias, sid, name, kind, key in sorted(db.execute(CREDITED, params).all()):
         found.setdefault(key, {"id": sid, "name": name, "kind": kind})
     offered = {found[k]["id"]: found[k] for k in keys if k in found}
     return list(offered.values())
@@ -473,7 +253,7 @@ def _sources(
     params = {"article_id": article_id, "project_id": project_id, "ids": ids}
     mentions: list[tuple[int, int, int, str]] = []
     suggested: dict[int, dict[str, Any]] = {}
-    rows = db.execute(_sources_query(db.dialect.name), params).all()
+    rows = db.execute(sources_query(db.dialect.name), params).all()
     for what, sid, name, kind, start, end in rows:
         if what == "m":
             mentions.append((start, end, sid, name))
