@@ -94,20 +94,24 @@ def annotation_dict(
     }
 
 
+# An answer as the API shows it, one row per source (``annotation_dict``'s
+# arguments); the article view reads the same columns beside each unit.
+ANSWER_COLUMNS = (
+    Label.name,
+    Annotation.note,
+    Annotation.version,
+    Annotation.updated_at,
+    Annotation.flagged,
+    Annotation.previous_text,
+    Source.id,
+    Source.name,
+    Source.kind,
+)
+
+
 def _annotations_query() -> Select[Any]:
     return (
-        select(
-            Annotation.unit_id,
-            Label.name,
-            Annotation.note,
-            Annotation.version,
-            Annotation.updated_at,
-            Annotation.flagged,
-            Annotation.previous_text,
-            Source.id,
-            Source.name,
-            Source.kind,
-        )
+        select(Annotation.unit_id, *ANSWER_COLUMNS)
         .join(Label, Label.id == Annotation.label_id)
         .outerjoin(AnnotationSource, AnnotationSource.annotation_id == Annotation.id)
         .outerjoin(Source, Source.id == AnnotationSource.source_id)

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from annotator.access import visible_article_clause
+from annotator.annotating import ANSWER_COLUMNS
 from annotator.models import (
     Annotation,
     AnnotationSource,
@@ -98,15 +99,7 @@ UNIT_COLUMNS = (
     Unit.suggested_label,
     Unit.suggested_sources,
     Unit.suggestion_cues,
-    Label.name,
-    Annotation.note,
-    Annotation.version,
-    Annotation.updated_at,
-    Annotation.flagged,
-    Annotation.previous_text,
-    Source.id,
-    Source.name,
-    Source.kind,
+    *ANSWER_COLUMNS,
 )
 UNITS = (
     select(*UNIT_COLUMNS)
@@ -126,10 +119,11 @@ UNITS = (
 def postgres_aggregates(with_times: bool) -> tuple[Any, ...]:
     """The units (with the annotator's answers), the mentions and the suggested
     sources of the article as three JSON arrays of rows (PostgreSQL)."""
-    columns = list(UNIT_COLUMNS)
-    if not with_times:
-        # The page shows no timestamps: the server need not format them as JSON text.
-        columns[columns.index(Annotation.updated_at)] = null()
+    # Without times (the page shows none) the server need not format them as JSON text.
+    columns = [
+        null() if column is Annotation.updated_at and not with_times else column
+        for column in UNIT_COLUMNS
+    ]
     units = (
         UNITS.with_only_columns(
             func.json_agg(
