@@ -45,7 +45,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.error import URLError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -63,7 +62,14 @@ from annotator.schema import ensure_schema  # noqa: E402
 from annotator.users import create_user  # noqa: E402
 from bench.corpus import corpus  # noqa: E402
 from bench.crash_check import Ledger, check_database, check_saves, drop_save  # noqa: E402
-from bench.crash_clients import PASSWORD, Annotator, Browser, Importer, Tally  # noqa: E402
+from bench.crash_clients import (  # noqa: E402
+    PASSWORD,
+    SERVER_GONE,
+    Annotator,
+    Browser,
+    Importer,
+    Tally,
+)
 
 PROJECT = "crash"
 API_PROJECT = "crash-api"
@@ -123,7 +129,7 @@ class Setup:
             try:
                 if Browser("probe").call(server + "/login", "GET")[0] == 200:
                     return process, server
-            except (URLError, ConnectionError, TimeoutError, OSError):
+            except SERVER_GONE:
                 pass
             time.sleep(0.1)
         kill_group(process)

@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from http.client import HTTPException
 from http.cookiejar import CookieJar
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -96,6 +97,12 @@ class Tally:
             self.statuses[status] += 1
 
 
+# What a request meets when the server dies under it. HTTPException covers a
+# response cut off by the kill after its headers (IncompleteRead): the save may
+# have committed, so its outcome is unknown, like a connection reset.
+SERVER_GONE = (URLError, ConnectionError, TimeoutError, OSError, HTTPException)
+
+
 def _refused(error: BaseException) -> bool:
     """Whether a request failed before reaching the server (nothing can have happened)."""
     reason = getattr(error, "reason", error)
@@ -153,7 +160,7 @@ class Annotator:
                 status, reply = self.browser.call(
                     f"{server}/api/v1/units/{unit}/annotation", "PUT", body
                 )
-            except (URLError, ConnectionError, TimeoutError, OSError) as error:
+            except SERVER_GONE as error:
                 if _refused(error):
                     return  # never reached the server
                 with self.ledger.lock:
@@ -206,7 +213,7 @@ class Importer:
             url = f"{server}/api/v1/projects/{self.project}/articles"
             try:
                 status, reply = self.browser.call(url, "POST", {"text": body, "title": title})
-            except (URLError, ConnectionError, TimeoutError, OSError) as error:
+            except SERVER_GONE as error:
                 if not _refused(error):
                     tally.add("imports_unknown")
                 return
