@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,11 +58,12 @@ def no_unexpected_5xx(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     monkeypatch.setattr(FlaskClient, "open", checked_open)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty database of each engine."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+@contextmanager
+def fresh_database_url(engine: str, folder: Path) -> Iterator[str]:
+    """A URL of an empty database: a SQLite file in ``folder``, or on PostgreSQL a
+    schema of its own, dropped afterwards (skips when PostgreSQL is not configured)."""
+    if engine == "sqlite":
+        yield f"sqlite:///{folder / 'test.sqlite3'}"
         return
     if not PG_URL:
         pytest.skip("PostgreSQL tests need ANNOTATOR_TEST_DATABASE_URL (set by .ci/run)")
@@ -76,6 +78,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database of each engine."""
+    with fresh_database_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

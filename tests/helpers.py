@@ -1,9 +1,13 @@
-"""Tiny test-data builders (add, flush, return) and a login helper."""
+"""Tiny test-data builders (add, flush, return), a login helper and a statement counter."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from annotator.access import add_member
@@ -56,6 +60,22 @@ def add_article(session: Session, project: Project, text: str, title: str | None
 def app_session(app: Flask) -> Session:
     """A new session on the app's database (close it, or use it in ``with``)."""
     return get_database(app).session()
+
+
+@contextmanager
+def counted(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block."""
+    statements: list[str] = []
+    engine = get_database(app).engine
+
+    def hear(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", hear)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", hear)
 
 
 def login(client: FlaskClient, name: str, password: str = PASSWORD) -> None:

@@ -20,7 +20,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -35,8 +34,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from annotator import create_app
 from annotator.api.openapi import document
@@ -47,7 +45,7 @@ from annotator.models import SourceAlias
 from annotator.schema import ensure_schema
 from annotator.users import get_user_by_name
 from tests import review_world
-from tests.conftest import PG_URL
+from tests.conftest import fresh_database_url
 from tests.helpers import app_session
 
 # Per operation, on top of schemathesis's coverage cases; ANNOTATOR_FUZZ_EXAMPLES raises
@@ -116,7 +114,7 @@ def fuzz_world(
     """An app on a fresh database of each engine with the data set, built once per engine;
     prints the examples run when the engine's operations are done."""
     with (
-        _database_url(request.param, tmp_path_factory) as url,
+        fresh_database_url(request.param, tmp_path_factory.mktemp("fuzz")) as url,
         pytest.MonkeyPatch.context() as monkeypatch,
     ):
         monkeypatch.setenv("ANNOTATOR_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
@@ -152,27 +150,6 @@ def fuzz_world(
         reporter.write_line("")
         for line in lines:
             reporter.write_line(line)
-
-
-@contextmanager
-def _database_url(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    # The pattern of conftest.database_url, at module scope: one database per engine.
-    if engine == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.sqlite3'}"
-        return
-    if not PG_URL:
-        pytest.skip("PostgreSQL tests need ANNOTATOR_TEST_DATABASE_URL (set by .ci/run)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 # The document the app serves at /api/v1/openapi.json (a test below checks they are the

@@ -9,8 +9,6 @@ Each test is named after its row of /work/shared/reference/bad_input_and_attacks
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,17 +16,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
-from annotator.db import get_database
 from annotator.exchange.apply import upsert_annotation
 from annotator.models import Annotation, AnnotationEvent, Article, Base, Project, Source, Unit
 from annotator.projects import label_ids
 from annotator.registry import SourceIndex
 from annotator.web import safe_next
 from tests.authz_matrix import ENTRIES, Ctx, Fixture, World
-from tests.helpers import add_article, add_project, add_user, app_session, login
+from tests.helpers import add_article, add_project, add_user, app_session, counted, login
 from tests.review_world import sentence_ids
 
 TEXT = (
@@ -157,22 +154,6 @@ def annotation_row(app: Flask, unit_id: int, user_id: int) -> tuple[Any, ...]:
             .where(AnnotationEvent.unit_id == unit_id, AnnotationEvent.annotator_id == user_id)
         )
     return (*row, events)
-
-
-@contextmanager
-def counted(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements the app runs inside the block."""
-    statements: list[str] = []
-    engine = get_database(app).engine
-
-    def hear(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", hear)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", hear)
 
 
 def without_tokens(body: str) -> str:

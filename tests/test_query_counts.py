@@ -7,16 +7,13 @@ both engines; the counts must be equal. A count that grows is an N+1 query.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from annotator.access import add_member
-from annotator.db import get_database
 from annotator.models import (
     Annotation,
     AnnotationEvent,
@@ -29,7 +26,7 @@ from annotator.models import (
     User,
 )
 from annotator.projects import label_ids
-from tests.helpers import add_article, add_project, add_user, app_session, login
+from tests.helpers import add_article, add_project, add_user, app_session, counted, login
 
 LABELS = ("reported_fact", "quote", "speculation", "unclear")
 
@@ -118,22 +115,6 @@ def build(app: Flask, name: str, scale: int) -> Sized:
                     session.add(gold)
         session.commit()
         return Sized(project.id, articles[0].id, first_sentences)
-
-
-@contextmanager
-def counted(app: Flask) -> Iterator[list[str]]:
-    """The statements the app's engine runs inside the block."""
-    statements: list[str] = []
-    engine = get_database(app).engine
-
-    def hear(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", hear)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", hear)
 
 
 def client_for(app: Flask, name: str) -> tuple[FlaskClient, dict[str, str]]:
