@@ -4,21 +4,18 @@ links from the other pages, and a query count that does not grow with the data."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from annotator.db import get_database
 from annotator.exchange.apply import upsert_annotation
 from annotator.exchange.gold import upsert_gold
 from annotator.models import AnnotationEvent, Assignment, GoldEvent
 from tests import review_world
-from tests.helpers import app_session, login
+from tests.helpers import app_session, counted, login
 
 HOSTILE_NOTE = "<script>alert(1)</script>"
 
@@ -262,21 +259,6 @@ def test_links_lead_to_the_history(app: Flask, world: dict[str, Any]) -> None:
     )
 
 
-@contextmanager
-def counting(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = get_database(app).engine
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def _grow(app: Flask, world: dict[str, Any], rounds: int) -> None:
     with app_session(app) as session:
         labels = list(world["labels"].values())
@@ -306,7 +288,7 @@ def test_query_counts_do_not_grow_with_the_history(app: Flask, world: dict[str, 
     def measure() -> dict[str, int]:
         counts = {}
         for key, url in urls.items():
-            with counting(app) as statements:
+            with counted(app) as statements:
                 assert client.get(url).status_code == 200
             counts[key] = len(statements)
         return counts
